@@ -1,0 +1,203 @@
+// Typed configuration shared by the three programs. Sources, lowest precedence first:
+// built-in defaults, a YAML/JSON file (--config or OVERCAST_CONFIG), OVERCAST_* environment
+// variables, then command-line flags. Every value is validated against one schema and a bad
+// one is reported with where it came from.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+
+const HostPort = Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' });
+
+export const ConfigSchema = Type.Object(
+  {
+    /** Everything the all-in-one keeps: SQLite database, keys, images, component state. */
+    dataDir: Type.String({ minLength: 1 }),
+    /** Where the api-server listens, HOST:PORT. */
+    listen: HostPort,
+    /** The base URL clients reach the api-server at (catalog endpoints); default http://<listen>. */
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^/]+' })),
+    database: Type.Object(
+      {
+        /** sqlite:PATH (relative to dataDir) or mysql://user:pass@host:port/db. */
+        url: Type.String({ pattern: '^(sqlite:.+|mysql://.+)$' }),
+      },
+      { additionalProperties: false },
+    ),
+    bus: Type.Object(
+      {
+        /** memory:// for the in-process bus, amqp://user:pass@host:port/vhost for RabbitMQ. */
+        url: Type.String({ pattern: '^(memory://.*|amqps?://.+)$' }),
+        /** Default RPC call timeout. */
+        rpcTimeoutMs: Type.Integer({ minimum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+    api: Type.Object(
+      {
+        /** Largest accepted request body; larger ones get 413 (Keystone's default is 112 KiB). */
+        maxBodyBytes: Type.Integer({ minimum: 1024 }),
+        /** How long a graceful shutdown waits for in-flight requests. */
+        shutdownGraceMs: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    node: Type.Object(
+      {
+        /** The name this node-agent serves RPC under (nova's `host`). */
+        host: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
+        heartbeatIntervalMs: Type.Integer({ minimum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export function defaultConfig(): Config {
+  return {
+    dataDir: '.overcast',
+    listen: '127.0.0.1:5000',
+    database: { url: 'sqlite:overcast.sqlite' },
+    bus: { url: 'memory://', rpcTimeoutMs: 30_000 },
+    api: { maxBodyBytes: 114_688, shutdownGraceMs: 10_000 },
+    log: { level: 'info' },
+    node: { host: hostname(), heartbeatIntervalMs: 10_000 },
+  };
+}
+
+/** Environment variable → config path. Numbers are parsed; the schema decides validity. */
+export const ENVIRONMENT_VARIABLES: Record<string, string> = {
+  OVERCAST_DATA_DIR: 'dataDir',
+  OVERCAST_LISTEN: 'listen',
+  OVERCAST_PUBLIC_URL: 'publicUrl',
+  OVERCAST_DATABASE_URL: 'database.url',
+  OVERCAST_BUS_URL: 'bus.url',
+  OVERCAST_RPC_TIMEOUT_MS: 'bus.rpcTimeoutMs',
+  OVERCAST_MAX_BODY_BYTES: 'api.maxBodyBytes',
+  OVERCAST_SHUTDOWN_GRACE_MS: 'api.shutdownGraceMs',
+  OVERCAST_LOG_LEVEL: 'log.level',
+  OVERCAST_NODE_HOST: 'node.host',
+  OVERCAST_HEARTBEAT_INTERVAL_MS: 'node.heartbeatIntervalMs',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadConfigOptions {
+  /** Path of a YAML or JSON file; falls back to OVERCAST_CONFIG. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, by config path ("listen", "database.url"). */
+  overrides?: Record<string, string | number | undefined>;
+}
+
+type Source = string;
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const merged = defaultConfig() as unknown as Record<string, unknown>;
+  const sources = new Map<string, Source>();
+
+  const file = options.file ?? env.OVERCAST_CONFIG;
+  if (file) {
+    const fromFile = readConfigFile(file);
+    for (const [path, value] of flatten(fromFile)) {
+      setPath(merged, path, value);
+      sources.set(path, `file ${file}`);
+    }
+  }
+  for (const [variable, path] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    setPath(merged, path, coerce(raw));
+    sources.set(path, `${variable}=${JSON.stringify(raw)}`);
+  }
+  for (const [path, raw] of Object.entries(options.overrides ?? {})) {
+    if (raw === undefined) continue;
+    setPath(merged, path, typeof raw === 'string' ? coerce(raw) : raw);
+    sources.set(path, `--${path.split('.').at(-1)}`);
+  }
+
+  const problems = [...Value.Errors(ConfigSchema, merged)].map((error) => {
+    const path = error.path.slice(1).replaceAll('/', '.') || '(root)';
+    const source = sources.get(path) ?? 'default';
+    return `  ${path}: ${error.message} (got ${JSON.stringify(error.value)} from ${source})`;
+  });
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${[...new Set(problems)].join('\n')}`);
+  }
+  const config = merged as unknown as Config;
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+/** The URL clients use to reach the api-server. */
+export function publicBaseUrl(config: Pick<Config, 'publicUrl' | 'listen'>): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const { host, port } = splitHostPort(config.listen);
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+export function splitHostPort(value: string): { host: string; port: number } {
+  const index = value.lastIndexOf(':');
+  const host = value.slice(0, index).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(value.slice(index + 1)) };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text); // YAML is a superset of JSON
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML/JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file} must hold a mapping at the top level`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function flatten(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? flatten(inner as Record<string, unknown>, path)
+      : [[path, inner] as [string, unknown]];
+  });
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+}
+
+function coerce(raw: string): string | number {
+  return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+}
