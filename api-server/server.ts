@@ -1,0 +1,80 @@
+// The api-server: one fastify instance, one encapsulated plugin per OpenStack service.
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Logger } from '../lib/log.js';
+import type { ServerDependencies } from './common/dependencies.js';
+import { keystoneErrorBody } from './common/error-bodies.js';
+import { errorHandlerFor, notFoundHandlerFor } from './common/error-handler.js';
+import { mountService, type OpenStackService } from './common/service.js';
+import { requestBaseUrl } from './common/versions.js';
+import { identityVersions } from './identity/plugin.js';
+import { SERVICES } from './services.js';
+
+export const REQUEST_ID_HEADER = 'x-openstack-request-id';
+
+export async function buildApiServer(
+  dependencies: ServerDependencies,
+  logger: Logger,
+  services: readonly OpenStackService[] = SERVICES,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: dependencies.config.api.maxBodyBytes,
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdLogLabel: 'request_id',
+    // Request bodies are logged by no one; the serializers keep headers out too, so tokens
+    // never reach a log line (lib/log.ts redacts them as a second line of defence).
+    disableRequestLogging: false,
+    ajv: {
+      customOptions: {
+        // Unknown fields are an error where a schema says so, never silently dropped.
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  // Outside every service (unknown prefixes) errors use Keystone's shape, the most common one.
+  app.setErrorHandler(errorHandlerFor(keystoneErrorBody));
+  app.setNotFoundHandler(notFoundHandlerFor(keystoneErrorBody));
+
+  // Keystone-style discovery at the root, so an auth_url of http://host:port/ works too.
+  app.get('/', async (request, reply) => reply.code(300).send(identityVersions(requestBaseUrl(request))));
+
+  app.get('/healthz', async (_request, reply) => {
+    const checks = await runHealthChecks(dependencies);
+    const healthy = Object.values(checks).every((check) => check === 'ok');
+    return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'failing', checks });
+  });
+
+  for (const service of services) {
+    await mountService(app, service, dependencies);
+  }
+  return app;
+}
+
+async function runHealthChecks(dependencies: ServerDependencies): Promise<Record<string, string>> {
+  const probe = async (check: () => Promise<unknown>) => {
+    try {
+      await check();
+      return 'ok';
+    } catch (err) {
+      return `failing: ${(err as Error).message}`;
+    }
+  };
+  const [database, bus] = await Promise.all([
+    probe(() => sql`select 1`.execute(dependencies.database.db)),
+    probe(() => dependencies.bus.healthCheck()),
+  ]);
+  return { database, bus };
+}

@@ -1,0 +1,10 @@
+// Exit codes scripts can rely on (documented in the README).
+export const EXIT_OK = 0;
+/** The command ran and failed (a server crashed, a migration failed, ...). */
+export const EXIT_FAILURE = 1;
+/** The command line itself was wrong: unknown command or flag, missing argument. */
+export const EXIT_USAGE = 2;
+/** The configuration (file, OVERCAST_* variables, flags) is invalid. */
+export const EXIT_CONFIG = 3;
+/** Something the command depends on is unreachable: database, bus, Kubernetes, a component. */
+export const EXIT_UNAVAILABLE = 4;
