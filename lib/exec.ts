@@ -65,6 +65,11 @@ export function run(argv: readonly string[], options: RunOptions = {}): Promise<
       if (result.code !== 0 && !options.allowFailure) reject(new ExecError(argv, result));
       else resolve(result);
     });
+    // A child that exits before its input is written (a quick command on a busy machine) makes
+    // this write fail with EPIPE; that is no error of ours, the exit code tells what happened.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') reject(new Error(`writing to ${command}: ${err.message}`));
+    });
     child.stdin.end(options.input ?? '');
   });
 }
