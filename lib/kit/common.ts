@@ -120,7 +120,14 @@ export async function startDaemon(
     async stop(graceMs = 10_000) {
       if (exited) return;
       process.kill(pid, 'SIGTERM');
-      const killed = await Promise.race([exitedPromise.then(() => true), sleep(graceMs).then(() => false)]);
+      // The grace timer is cancelled once the child is gone, or it would keep the event loop
+      // (and so the whole program) alive for the rest of graceMs.
+      const graceTimer = new AbortController();
+      const killed = await Promise.race([
+        exitedPromise.then(() => true),
+        sleep(graceMs, false, { signal: graceTimer.signal }).catch(() => false),
+      ]);
+      graceTimer.abort();
       if (!killed) {
         process.kill(pid, 'SIGKILL');
         await exitedPromise;
