@@ -21,8 +21,10 @@ export default defineConfig({
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // The components are shared; files that restart brokers or reconfigure OVS must not overlap.
-          fileParallelism: false,
+          // The components are shared; files that restart brokers or reconfigure OVS must not
+          // overlap, so integration files run one after another in a single worker.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,7 +1,7 @@
 // The api-server: one fastify instance, one encapsulated plugin per OpenStack service.
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from '../lib/log.js';
 import type { ServerDependencies } from './common/dependencies.js';
@@ -20,13 +20,12 @@ export async function buildApiServer(
   services: readonly OpenStackService[] = SERVICES,
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: logger,
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: dependencies.config.api.maxBodyBytes,
     genReqId: () => `req-${randomUUID()}`,
     requestIdLogLabel: 'request_id',
-    // Request bodies are logged by no one; the serializers keep headers out too, so tokens
-    // never reach a log line (lib/log.ts redacts them as a second line of defence).
-    disableRequestLogging: false,
+    // fastify's request serializer logs method and URL, never headers or bodies, so tokens
+    // stay out of the logs; lib/log.ts redacts them as a second line of defence.
     ajv: {
       customOptions: {
         // Unknown fields are an error where a schema says so, never silently dropped.
@@ -40,8 +39,15 @@ export async function buildApiServer(
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Once shutdown starts, answers to requests still in flight close their connection, so a
+  // keep-alive client cannot hold the server open until its idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   // Outside every service (unknown prefixes) errors use Keystone's shape, the most common one.

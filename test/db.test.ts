@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { createConnection } from 'mysql2/promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, type DialectName, openDatabase } from '../lib/db/database.js';
 import {
@@ -22,6 +22,7 @@ import {
   readMigrationStatus,
 } from '../lib/db/migrations.js';
 import { withTransaction } from '../lib/db/transaction.js';
+import { createDatabaseOn } from '../lib/kit/mariadb.js';
 import {
   brokenMigrations,
   type CatalogTables,
@@ -63,27 +64,10 @@ const targets: Target[] = [
 
 /** A new, empty database on the kit's MariaDB that the kit's unprivileged user may use. */
 async function freshMysqlDatabase(characterSet: 'utf8mb4' | 'latin1'): Promise<FreshDatabase> {
-  const userUrl = new URL(required('mariadbUrl'));
   const name = `overcast_test_${randomBytes(4).toString('hex')}`;
-  const user = await createConnection({ uri: userUrl.href });
-  const [rows] = await user.query<RowDataPacket[]>('SELECT CURRENT_USER() AS account');
-  await user.end();
-  const account = String(rows[0]?.account);
-  const at = account.lastIndexOf('@');
-  const admin = await createConnection({ uri: required('mariadbAdminUrl') });
-  try {
-    const collation = characterSet === 'utf8mb4' ? 'utf8mb4_bin' : 'latin1_swedish_ci';
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET ${characterSet} COLLATE ${collation}`);
-    await admin.query(`GRANT ALL PRIVILEGES ON \`${name}\`.* TO ?@?`, [
-      account.slice(0, at),
-      account.slice(at + 1),
-    ]);
-  } finally {
-    await admin.end();
-  }
-  userUrl.pathname = `/${name}`;
+  const url = await createDatabaseOn(required('mariadbAdminUrl'), required('mariadbUrl'), name, characterSet);
   return {
-    url: userUrl.href,
+    url,
     dataDir: tmpdir(),
     async drop() {
       const dropper = await createConnection({ uri: required('mariadbAdminUrl') });

@@ -73,7 +73,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(act(async (_options, command: Command) => {
       const config = configFrom(command);
       const log = loggerFor(config, 'api-server');
-      const server = await startApiServer(config, log).catch((err) => {
+      const server = await startApiServer(config, log).catch((err: unknown) => {
         throw new UnavailableError((err as Error).message);
       });
       return closeOnSignal([{ name: 'api-server', close: server.close }], log, config.api.shutdownGraceMs);
@@ -86,7 +86,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(act(async (options: { kubeconfig?: string }, command: Command) => {
       const config = configFrom(command);
       const log = loggerFor(config, 'operator');
-      const operator = await startOperator(options, log).catch((err) => {
+      const operator = await startOperator(options, log).catch((err: unknown) => {
         throw new UnavailableError((err as Error).message);
       });
       return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
@@ -100,7 +100,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(act(async (_options, command: Command) => {
       const config = configFrom(command);
       const log = loggerFor(config, 'node-agent');
-      const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) }).catch((err) => {
+      const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) }).catch((err: unknown) => {
         throw new UnavailableError(`cannot connect to the message bus: ${(err as Error).message}`);
       });
       const agent = await startNodeAgent(config, bus, log);
@@ -154,7 +154,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       const config = configFrom(command);
       const log = loggerFor(config, 'manage');
       await mkdir(config.dataDir, { recursive: true });
-      const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch((err) => {
+      const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch((err: unknown) => {
         throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
       });
       try {
@@ -172,7 +172,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(databaseOption())
     .action(act(async (_options, command: Command) => {
       const config = configFrom(command);
-      const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch((err) => {
+      const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch((err: unknown) => {
         throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
       });
       try {

@@ -76,24 +76,42 @@ export async function startMariaDb(ctx: KitContext): Promise<MariaDb> {
     adminUrl,
     port,
     socketPath,
-    async createDatabase(name: string) {
-      if (!DATABASE_NAME.test(name)) {
-        throw new Error(`invalid database name ${JSON.stringify(name)}: use 1-64 of [A-Za-z0-9_]`);
-      }
-      const admin = await createConnection({ uri: adminUrl });
-      try {
-        // The name is checked against DATABASE_NAME above; identifiers cannot be placeholders.
-        await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-        await admin.query(`GRANT ALL PRIVILEGES ON \`${name}\`.* TO ?@?`, [USER, CLIENT_HOST]);
-      } finally {
-        await admin.end();
-      }
-      return urlFor(name);
-    },
+    createDatabase: (name: string) => createDatabaseOn(adminUrl, urlFor(DATABASE), name),
     async stop() {
       await daemon.stop(30_000);
     },
   };
+}
+
+/**
+ * Creates the empty database `name` on the server of `adminUrl` and grants the account of
+ * `userUrl` all privileges on it; returns `userUrl` pointed at the new database. Tests call
+ * it with the URLs the global setup provides; it refuses a name that already exists.
+ */
+export async function createDatabaseOn(
+  adminUrl: string,
+  userUrl: string,
+  name: string,
+  characterSet: 'utf8mb4' | 'latin1' = 'utf8mb4',
+): Promise<string> {
+  if (!DATABASE_NAME.test(name)) {
+    throw new Error(`invalid database name ${JSON.stringify(name)}: use 1-64 of [A-Za-z0-9_]`);
+  }
+  const user = new URL(userUrl);
+  const collation = characterSet === 'utf8mb4' ? 'utf8mb4_bin' : 'latin1_swedish_ci';
+  const admin = await createConnection({ uri: adminUrl });
+  try {
+    // The name is checked against DATABASE_NAME above; identifiers cannot be placeholders.
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET ${characterSet} COLLATE ${collation}`);
+    await admin.query(`GRANT ALL PRIVILEGES ON \`${name}\`.* TO ?@?`, [
+      decodeURIComponent(user.username),
+      CLIENT_HOST,
+    ]);
+  } finally {
+    await admin.end();
+  }
+  user.pathname = `/${name}`;
+  return user.href;
 }
 
 function mysqlUrl(user: string, password: string, port: number, database: string): string {
