@@ -1,0 +1,26 @@
+// The message bus entry point: the URL scheme picks the broker.
+import { createAmqpBus } from './amqp.js';
+import { createMemoryBus } from './memory.js';
+import type { BusOptions, MessageBus } from './types.js';
+
+export * from './types.js';
+
+/**
+ * memory://[NAME] — the in-process broker NAME, shared by every bus of this process that
+ * names it; amqp://user:pass@host:port/vhost or amqps://… — RabbitMQ. An AMQP bus is
+ * returned connected (it retries for options.connectTimeoutMs) and reconnects on its own.
+ */
+export async function createBus(url: string, options: BusOptions): Promise<MessageBus> {
+  const scheme = url.slice(0, url.indexOf(':') + 1).toLowerCase();
+  switch (scheme) {
+    case 'memory:':
+      return createMemoryBus(url, options);
+    case 'amqp:':
+    case 'amqps:':
+      return createAmqpBus(url, options);
+    default:
+      throw new TypeError(
+        `unsupported message bus URL scheme ${JSON.stringify(scheme || url)}: use memory:// or amqp(s)://`,
+      );
+  }
+}
