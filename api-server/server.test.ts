@@ -11,7 +11,7 @@ import type { ServerDependencies } from './common/dependencies.js';
 import { keystoneErrorBody } from './common/error-bodies.js';
 import { Conflict } from './common/errors.js';
 import type { OpenStackService } from './common/service.js';
-import { REQUEST_ID_HEADER, buildApiServer } from './server.js';
+import { buildApiServer, REQUEST_ID_HEADER } from './server.js';
 import { SERVICES } from './services.js';
 
 // A service that exists only in this test, to exercise validation and error handling
@@ -22,7 +22,12 @@ const probeRoutes: FastifyPluginAsync<ServerDependencies> = async (app) => {
     {
       schema: {
         body: Type.Object(
-          { thing: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }) },
+          {
+            thing: Type.Object(
+              { name: Type.String({ minLength: 1, maxLength: 64 }) },
+              { additionalProperties: false },
+            ),
+          },
           { additionalProperties: false },
         ),
       },
@@ -97,7 +102,9 @@ describe('version discovery', () => {
     expect(image.json().versions[0]).toMatchObject({ id: 'v2.16', status: 'CURRENT' });
     expect((await app.inject({ url: '/network' })).json().versions[0].id).toBe('v2.0');
     expect((await app.inject({ url: '/network/v2.0' })).json()).toHaveProperty('resources');
-    expect((await app.inject({ url: '/placement' })).json().versions[0]).toMatchObject({ min_version: '1.0' });
+    expect((await app.inject({ url: '/placement' })).json().versions[0]).toMatchObject({
+      min_version: '1.0',
+    });
   });
 });
 
@@ -118,7 +125,9 @@ describe('OpenStack error bodies', () => {
       error: { code: 404, title: 'Not Found' },
     });
     expect((await app.inject({ url: '/image/v2/nope' })).json()).toMatchObject({ code: '404 Not Found' });
-    expect((await app.inject({ url: '/compute/v2.1/nope' })).json()).toMatchObject({ itemNotFound: { code: 404 } });
+    expect((await app.inject({ url: '/compute/v2.1/nope' })).json()).toMatchObject({
+      itemNotFound: { code: 404 },
+    });
     expect((await app.inject({ url: '/network/v2.0/nope' })).json()).toMatchObject({
       NeutronError: { type: 'HTTPNotFound' },
     });
@@ -132,7 +141,12 @@ describe('OpenStack error bodies', () => {
 
   it('rejects malformed JSON, unknown fields and bad values with 400', async () => {
     const post = (payload: string) =>
-      app.inject({ method: 'POST', url: '/probe/things', payload, headers: { 'content-type': 'application/json' } });
+      app.inject({
+        method: 'POST',
+        url: '/probe/things',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
     const malformed = await post('{"thing": ');
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error.message).toMatch(/Malformed JSON/);

@@ -42,12 +42,16 @@ describe('configuration', () => {
   });
 
   it('rejects unknown keys and non-numbers where numbers belong', () => {
-    expect(() => loadConfig({ file: configFile('lisen: 1.2.3.4:5\n'), env: {} })).toThrow(/file .*overcast\.yaml/);
+    expect(() => loadConfig({ file: configFile('lisen: 1.2.3.4:5\n'), env: {} })).toThrow(
+      /file .*overcast\.yaml/,
+    );
     expect(() => loadConfig({ env: { OVERCAST_MAX_BODY_BYTES: 'lots' } })).toThrow(/api\.maxBodyBytes/);
   });
 
   it('fails clearly on a missing or malformed file', () => {
-    expect(() => loadConfig({ file: '/nonexistent/overcast.yaml', env: {} })).toThrow(/cannot read config file/);
+    expect(() => loadConfig({ file: '/nonexistent/overcast.yaml', env: {} })).toThrow(
+      /cannot read config file/,
+    );
     expect(() => loadConfig({ file: configFile('listen: [unclosed\n'), env: {} })).toThrow(/not valid YAML/);
     expect(() => loadConfig({ file: configFile('- a list\n'), env: {} })).toThrow(/mapping/);
   });

@@ -23,7 +23,10 @@ describe('logging', () => {
 
   it('never writes passwords, secrets or tokens', () => {
     const { log, lines } = captureLogger();
-    log.info({ password: 'hunter2', user: { password: 'hunter3' }, credential: { secret: 's3cr3t' } }, 'auth');
+    log.info(
+      { password: 'hunter2', user: { password: 'hunter3' }, credential: { secret: 's3cr3t' } },
+      'auth',
+    );
     log.info({ req: { headers: { 'x-auth-token': 'gAAAAAtoken', authorization: 'Bearer abc' } } }, 'request');
     const text = lines.join('');
     for (const secret of ['hunter2', 'hunter3', 's3cr3t', 'gAAAAAtoken', 'Bearer abc']) {

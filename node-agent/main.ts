@@ -21,7 +21,11 @@ export interface RunningNodeAgent {
   close(): Promise<void>;
 }
 
-export async function startNodeAgent(config: Config, bus: MessageBus, log: Logger): Promise<RunningNodeAgent> {
+export async function startNodeAgent(
+  config: Config,
+  bus: MessageBus,
+  log: Logger,
+): Promise<RunningNodeAgent> {
   const host = config.node.host;
   const startedAt = new Date();
   const subscription: Subscription = await bus.serve(

@@ -34,7 +34,9 @@ export async function startOperator(options: OperatorOptions, log: Logger): Prom
     const version = await kubeConfig.makeApiClient(VersionApi).getCode();
     serverVersion = version.gitVersion;
   } catch (err) {
-    throw new KubernetesUnreachable(`cannot reach the Kubernetes API at ${server}: ${(err as Error).message}`);
+    throw new KubernetesUnreachable(
+      `cannot reach the Kubernetes API at ${server}: ${(err as Error).message}`,
+    );
   }
   log.info({ server, serverVersion }, 'operator connected to Kubernetes');
   return { serverVersion, close: async () => {} };

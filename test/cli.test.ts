@@ -41,7 +41,9 @@ describe('overcast command line', () => {
   });
 
   it('exits 3 with the reason on invalid configuration', async () => {
-    const result = await overcast(['manage', 'db-sync', '--data-dir', workDir], { OVERCAST_LISTEN: 'nowhere' });
+    const result = await overcast(['manage', 'db-sync', '--data-dir', workDir], {
+      OVERCAST_LISTEN: 'nowhere',
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/listen: .*OVERCAST_LISTEN/);
   });
@@ -60,25 +62,34 @@ describe('overcast command line', () => {
     expect(result.stderr).toMatch(/cannot open the database|ECONNREFUSED/);
   });
 
-  it.each(['sqlite', 'mysql'] as const)('runs db-sync and db-version on %s, twice without harm', async (dialect) => {
-    const url = await createDatabaseFor(dialect, workDir);
-    for (let i = 0; i < 2; i++) {
-      const sync = await overcast(['manage', 'db-sync', '--data-dir', workDir, '--database-url', url]);
-      expect(sync.code, sync.stderr).toBe(0);
-      expect(sync.stdout).toMatch(/db-sync: \d+ migrations applied/);
-    }
-    const version = await overcast(['manage', 'db-version', '--data-dir', workDir, '--database-url', url]);
-    expect(version.code, version.stderr).toBe(0);
-    for (const service of ['identity', 'image', 'compute', 'network', 'placement']) {
-      expect(version.stdout).toContain(service);
-    }
-  });
+  it.each(['sqlite', 'mysql'] as const)(
+    'runs db-sync and db-version on %s, twice without harm',
+    async (dialect) => {
+      const url = await createDatabaseFor(dialect, workDir);
+      for (let i = 0; i < 2; i++) {
+        const sync = await overcast(['manage', 'db-sync', '--data-dir', workDir, '--database-url', url]);
+        expect(sync.code, sync.stderr).toBe(0);
+        expect(sync.stdout).toMatch(/db-sync: \d+ migrations applied/);
+      }
+      const version = await overcast(['manage', 'db-version', '--data-dir', workDir, '--database-url', url]);
+      expect(version.code, version.stderr).toBe(0);
+      for (const service of ['identity', 'image', 'compute', 'network', 'placement']) {
+        expect(version.stdout).toContain(service);
+      }
+    },
+  );
 
   it('prints an openrc the shell can source', async () => {
     const result = await overcast(['openrc', '--data-dir', workDir, '--listen', '127.0.0.1:5999']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("export OS_AUTH_URL='http://127.0.0.1:5999/identity/v3'");
-    const sourced = await run(['bash', '-c', 'eval "$1"; echo "$OS_USERNAME/$OS_PROJECT_NAME"', 'bash', result.stdout]);
+    const sourced = await run([
+      'bash',
+      '-c',
+      'eval "$1"; echo "$OS_USERNAME/$OS_PROJECT_NAME"',
+      'bash',
+      result.stdout,
+    ]);
     expect(sourced.stdout.trim()).toBe('admin/admin');
   });
 });

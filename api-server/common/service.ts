@@ -2,9 +2,9 @@
 // its prefix, the catalog is built from the same list, and db-sync runs their migrations.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { ServiceMigrations } from '../../lib/db/migrations.js';
+import type { ServerDependencies } from './dependencies.js';
 import type { ErrorBodyFormatter } from './error-bodies.js';
 import { errorHandlerFor, notFoundHandlerFor } from './error-handler.js';
-import type { ServerDependencies } from './dependencies.js';
 
 export interface OpenStackService {
   /** The service's name in logs and migrations ("identity"). */

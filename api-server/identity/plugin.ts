@@ -1,8 +1,8 @@
 // Identity (Keystone v3). At this stage: version discovery, which keystoneauth fetches
 // unauthenticated before anything else.
 import type { FastifyPluginAsync } from 'fastify';
-import { keystoneErrorBody } from '../common/error-bodies.js';
 import type { ServerDependencies } from '../common/dependencies.js';
+import { keystoneErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink, type VersionEntry } from '../common/versions.js';
 

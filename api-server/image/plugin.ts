@@ -9,7 +9,19 @@ import { joinUrl, requestBaseUrl, selfLink } from '../common/versions.js';
 export const IMAGE_PREFIX = '/image';
 
 /** The Glance v2 minor versions this server speaks, newest first. */
-export const IMAGE_API_VERSIONS = ['v2.16', 'v2.15', 'v2.9', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
+export const IMAGE_API_VERSIONS = [
+  'v2.16',
+  'v2.15',
+  'v2.9',
+  'v2.7',
+  'v2.6',
+  'v2.5',
+  'v2.4',
+  'v2.3',
+  'v2.2',
+  'v2.1',
+  'v2.0',
+];
 
 function imageVersions(baseUrl: string) {
   const href = joinUrl(baseUrl, IMAGE_PREFIX, 'v2/');

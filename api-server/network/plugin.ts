@@ -14,7 +14,11 @@ export const NETWORK_RESOURCES: { name: string; collection: string }[] = [];
 const routes: FastifyPluginAsync<ServerDependencies> = async (app) => {
   app.get('/', async (request) => ({
     versions: [
-      { id: 'v2.0', status: 'CURRENT', links: [selfLink(joinUrl(requestBaseUrl(request), NETWORK_PREFIX, 'v2.0/'))] },
+      {
+        id: 'v2.0',
+        status: 'CURRENT',
+        links: [selfLink(joinUrl(requestBaseUrl(request), NETWORK_PREFIX, 'v2.0/'))],
+      },
     ],
   }));
   app.get('/v2.0', async (request) => ({

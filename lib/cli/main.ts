@@ -44,7 +44,8 @@ function loggerFor(config: Config, name: string) {
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'directory holding everything Overcast keeps');
 const listenOption = () => new Option('--listen <host:port>', 'address the api-server listens on');
-const databaseOption = () => new Option('--database-url <url>', 'sqlite:<path> or mysql://user:pass@host:port/db');
+const databaseOption = () =>
+  new Option('--database-url <url>', 'sqlite:<path> or mysql://user:pass@host:port/db');
 const busOption = () => new Option('--bus-url <url>', 'memory:// or amqp://user:pass@host:port/vhost');
 
 /**
@@ -53,8 +54,10 @@ const busOption = () => new Option('--bus-url <url>', 'memory:// or amqp://user:
  */
 export function buildProgram(setExitCode: (code: number) => void): Command {
   // biome-ignore lint/suspicious/noExplicitAny: commander passes each action its own arguments
-  const act = (action: (...args: any[]) => Promise<number>) => async (...args: unknown[]) =>
-    setExitCode(await action(...args));
+  const act =
+    (action: (...args: any[]) => Promise<number>) =>
+    async (...args: unknown[]) =>
+      setExitCode(await action(...args));
   const program = new Command('overcast')
     .description('An OpenStack-compatible cloud installed and driven as Kubernetes software')
     .option('--config <file>', 'YAML/JSON configuration file (also $OVERCAST_CONFIG)')
@@ -70,49 +73,57 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(databaseOption())
     .addOption(busOption())
     .option('--public-url <url>', 'base URL clients reach the api-server at')
-    .action(act(async (_options, command: Command) => {
-      const config = configFrom(command);
-      const log = loggerFor(config, 'api-server');
-      const server = await startApiServer(config, log).catch((err: unknown) => {
-        throw new UnavailableError((err as Error).message);
-      });
-      return closeOnSignal([{ name: 'api-server', close: server.close }], log, config.api.shutdownGraceMs);
-    }));
+    .action(
+      act(async (_options, command: Command) => {
+        const config = configFrom(command);
+        const log = loggerFor(config, 'api-server');
+        const server = await startApiServer(config, log).catch((err: unknown) => {
+          throw new UnavailableError((err as Error).message);
+        });
+        return closeOnSignal([{ name: 'api-server', close: server.close }], log, config.api.shutdownGraceMs);
+      }),
+    );
 
   program
     .command('operator')
     .description('reconcile Overcast custom resources against an OpenStack API')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then in-cluster)')
-    .action(act(async (options: { kubeconfig?: string }, command: Command) => {
-      const config = configFrom(command);
-      const log = loggerFor(config, 'operator');
-      const operator = await startOperator(options, log).catch((err: unknown) => {
-        throw new UnavailableError((err as Error).message);
-      });
-      return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
-    }));
+    .action(
+      act(async (options: { kubeconfig?: string }, command: Command) => {
+        const config = configFrom(command);
+        const log = loggerFor(config, 'operator');
+        const operator = await startOperator(options, log).catch((err: unknown) => {
+          throw new UnavailableError((err as Error).message);
+        });
+        return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
+      }),
+    );
 
   program
     .command('node-agent')
     .description('run the compute/network node agent (QEMU, Open vSwitch, namespaces)')
     .option('--host <name>', 'the host name this agent serves RPC under')
     .addOption(busOption())
-    .action(act(async (_options, command: Command) => {
-      const config = configFrom(command);
-      const log = loggerFor(config, 'node-agent');
-      const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) }).catch((err: unknown) => {
-        throw new UnavailableError(`cannot connect to the message bus: ${(err as Error).message}`);
-      });
-      const agent = await startNodeAgent(config, bus, log);
-      return closeOnSignal(
-        [
-          { name: 'bus', close: () => bus.close() },
-          { name: 'node-agent', close: agent.close },
-        ],
-        log,
-        config.api.shutdownGraceMs,
-      );
-    }));
+    .action(
+      act(async (_options, command: Command) => {
+        const config = configFrom(command);
+        const log = loggerFor(config, 'node-agent');
+        const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) }).catch(
+          (err: unknown) => {
+            throw new UnavailableError(`cannot connect to the message bus: ${(err as Error).message}`);
+          },
+        );
+        const agent = await startNodeAgent(config, bus, log);
+        return closeOnSignal(
+          [
+            { name: 'bus', close: () => bus.close() },
+            { name: 'node-agent', close: agent.close },
+          ],
+          log,
+          config.api.shutdownGraceMs,
+        );
+      }),
+    );
 
   program
     .command('up')
@@ -120,29 +131,34 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(dataDirOption())
     .addOption(listenOption())
     .option('--public-url <url>', 'base URL clients reach the api-server at')
-    .action(act(async (_options, command: Command) => {
-      const config = configFrom(command);
-      const log = loggerFor(config, 'overcast');
-      await mkdir(config.dataDir, { recursive: true });
-      const database = await openDatabase(config.database.url, { dataDir: config.dataDir });
-      await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-      const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) });
-      const agent = await startNodeAgent(config, bus, log.child({ component: 'node-agent' }));
-      const server = await startApiServer(config, log.child({ component: 'api-server' }), { database, bus });
-      process.stderr.write(
-        `Overcast is up: API at ${publicBaseUrl({ ...config, listen: new URL(server.url).host })}, data in ${config.dataDir}\n`,
-      );
-      return closeOnSignal(
-        [
-          { name: 'database', close: () => database.destroy() },
-          { name: 'bus', close: () => bus.close() },
-          { name: 'node-agent', close: agent.close },
-          { name: 'api-server', close: server.close },
-        ],
-        log,
-        config.api.shutdownGraceMs,
-      );
-    }));
+    .action(
+      act(async (_options, command: Command) => {
+        const config = configFrom(command);
+        const log = loggerFor(config, 'overcast');
+        await mkdir(config.dataDir, { recursive: true });
+        const database = await openDatabase(config.database.url, { dataDir: config.dataDir });
+        await migrateToLatest(database, SERVICE_MIGRATIONS, log);
+        const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) });
+        const agent = await startNodeAgent(config, bus, log.child({ component: 'node-agent' }));
+        const server = await startApiServer(config, log.child({ component: 'api-server' }), {
+          database,
+          bus,
+        });
+        process.stderr.write(
+          `Overcast is up: API at ${publicBaseUrl({ ...config, listen: new URL(server.url).host })}, data in ${config.dataDir}\n`,
+        );
+        return closeOnSignal(
+          [
+            { name: 'database', close: () => database.destroy() },
+            { name: 'bus', close: () => bus.close() },
+            { name: 'node-agent', close: agent.close },
+            { name: 'api-server', close: server.close },
+          ],
+          log,
+          config.api.shutdownGraceMs,
+        );
+      }),
+    );
 
   const manage = program.command('manage').description('administrative tasks');
   manage
@@ -150,38 +166,47 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("create or upgrade every service's database schema")
     .addOption(dataDirOption())
     .addOption(databaseOption())
-    .action(act(async (_options, command: Command) => {
-      const config = configFrom(command);
-      const log = loggerFor(config, 'manage');
-      await mkdir(config.dataDir, { recursive: true });
-      const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch((err: unknown) => {
-        throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
-      });
-      try {
-        const applied = await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-        process.stdout.write(`db-sync: ${applied.length} migrations applied\n`);
-      } finally {
-        await database.destroy();
-      }
-      return EXIT_OK;
-    }));
+    .action(
+      act(async (_options, command: Command) => {
+        const config = configFrom(command);
+        const log = loggerFor(config, 'manage');
+        await mkdir(config.dataDir, { recursive: true });
+        const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch(
+          (err: unknown) => {
+            throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
+          },
+        );
+        try {
+          const applied = await migrateToLatest(database, SERVICE_MIGRATIONS, log);
+          process.stdout.write(`db-sync: ${applied.length} migrations applied\n`);
+        } finally {
+          await database.destroy();
+        }
+        return EXIT_OK;
+      }),
+    );
   manage
     .command('db-version')
     .description('show applied and pending migrations per service')
     .addOption(dataDirOption())
     .addOption(databaseOption())
-    .action(act(async (_options, command: Command) => {
-      const config = configFrom(command);
-      const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch((err: unknown) => {
-        throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
-      });
-      try {
-        for (const line of await migrationStatus(database, SERVICE_MIGRATIONS)) process.stdout.write(`${line}\n`);
-      } finally {
-        await database.destroy();
-      }
-      return EXIT_OK;
-    }));
+    .action(
+      act(async (_options, command: Command) => {
+        const config = configFrom(command);
+        const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch(
+          (err: unknown) => {
+            throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
+          },
+        );
+        try {
+          for (const line of await migrationStatus(database, SERVICE_MIGRATIONS))
+            process.stdout.write(`${line}\n`);
+        } finally {
+          await database.destroy();
+        }
+        return EXIT_OK;
+      }),
+    );
 
   program
     .command('openrc')
@@ -189,11 +214,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(dataDirOption())
     .addOption(listenOption())
     .option('--public-url <url>', 'base URL clients reach the api-server at')
-    .action(act(async (_options, command: Command) => {
-      const config = configFrom(command);
-      process.stdout.write(await openrcFor(config));
-      return EXIT_OK;
-    }));
+    .action(
+      act(async (_options, command: Command) => {
+        const config = configFrom(command);
+        process.stdout.write(await openrcFor(config));
+        return EXIT_OK;
+      }),
+    );
 
   const kit = program
     .command('kit')
@@ -202,24 +229,30 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command('install')
     .description('install what is missing, cached by version (all components when none are named)')
     .argument('[components...]', `any of: ${KIT_COMPONENTS.map((c) => c.name).join(', ')}`)
-    .action(act(async (names: string[]) => {
-      const unknown = names.filter((name) => !KIT_COMPONENTS.some((c) => c.name === name));
-      if (unknown.length > 0) {
-        throw new CommanderError(EXIT_USAGE, 'overcast.unknownComponent', `unknown component: ${unknown.join(', ')}`);
-      }
-      const ctx: KitContext = {
-        cacheDir: defaultCacheDir(),
-        stateDir: defaultCacheDir(),
-        progress: (line) => process.stderr.write(`[kit] ${line}\n`),
-      };
-      for (const component of KIT_COMPONENTS) {
-        if (names.length > 0 && !names.includes(component.name)) continue;
-        ctx.progress(`${component.name}: ${component.description}`);
-        await component.install(ctx);
-      }
-      ctx.progress('all requested components are installed');
-      return EXIT_OK;
-    }));
+    .action(
+      act(async (names: string[]) => {
+        const unknown = names.filter((name) => !KIT_COMPONENTS.some((c) => c.name === name));
+        if (unknown.length > 0) {
+          throw new CommanderError(
+            EXIT_USAGE,
+            'overcast.unknownComponent',
+            `unknown component: ${unknown.join(', ')}`,
+          );
+        }
+        const ctx: KitContext = {
+          cacheDir: defaultCacheDir(),
+          stateDir: defaultCacheDir(),
+          progress: (line) => process.stderr.write(`[kit] ${line}\n`),
+        };
+        for (const component of KIT_COMPONENTS) {
+          if (names.length > 0 && !names.includes(component.name)) continue;
+          ctx.progress(`${component.name}: ${component.description}`);
+          await component.install(ctx);
+        }
+        ctx.progress('all requested components are installed');
+        return EXIT_OK;
+      }),
+    );
 
   return program;
 }

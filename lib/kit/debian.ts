@@ -8,6 +8,8 @@ let listsUpdated = false;
 /** Names of the given packages that dpkg does not report as installed. */
 export async function missingPackages(packages: readonly string[]): Promise<string[]> {
   if (packages.length === 0) return [];
+  // dpkg-query's own ${field} format syntax, not a template placeholder.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format string
   const result = await run(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Status}\\n', ...packages], {
     allowFailure: true,
   });

@@ -20,7 +20,11 @@ export const KIT_COMPONENTS: readonly KitComponent[] = [
     description: 'Open vSwitch, dnsmasq, iproute2, iptables, QEMU (Debian packages)',
     install: installOvs,
   },
-  { name: 'openstack', description: 'the openstack CLI and tempest (Debian packages)', install: installOpenstackClients },
+  {
+    name: 'openstack',
+    description: 'the openstack CLI and tempest (Debian packages)',
+    install: installOpenstackClients,
+  },
   {
     name: 'kubernetes',
     description: 'etcd, kube-apiserver, kube-controller-manager, kubectl and helm (built from Go modules)',
