@@ -1,7 +1,7 @@
 // Starting and stopping the api-server process: open the database, check its schema is
 // current, connect the bus, listen.
 import type { FastifyInstance } from 'fastify';
-import { createBus } from '../lib/bus/index.js';
+import { createBusFromConfig } from '../lib/bus/index.js';
 import type { MessageBus } from '../lib/bus/types.js';
 import { type Config, splitHostPort } from '../lib/config.js';
 import { type Database, openDatabase } from '../lib/db/database.js';
@@ -27,7 +27,7 @@ export async function startApiServer(
   shared: { database?: Database; bus?: MessageBus } = {},
 ): Promise<RunningApiServer> {
   const database = shared.database ?? (await openDatabase(config.database.url, { dataDir: config.dataDir }));
-  const bus = shared.bus ?? (await createBus(config.bus.url, { log: log.child({ component: 'bus' }) }));
+  const bus = shared.bus ?? (await createBusFromConfig(config, log.child({ component: 'bus' })));
   try {
     const pending = await pendingMigrations(database, SERVICE_MIGRATIONS);
     if (pending.length > 0) {

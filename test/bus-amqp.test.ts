@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, test } from 'vitest';
-import { describeBusBehaviour } from '../lib/bus/conformance.js';
+import { describeBusBehaviour } from '../lib/bus/conformance.suite.js';
 import { createBus, type MessageBus } from '../lib/bus/index.js';
 import { restartRabbitMqBroker } from '../lib/kit/rabbitmq.js';
 import { createLogger } from '../lib/log.js';

@@ -1,4 +1,7 @@
 // The message bus entry point: the URL scheme picks the broker.
+
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
 import { createAmqpBus } from './amqp.js';
 import { createMemoryBus } from './memory.js';
 import type { BusOptions, MessageBus } from './types.js';
@@ -23,4 +26,9 @@ export async function createBus(url: string, options: BusOptions): Promise<Messa
         `unsupported message bus URL scheme ${JSON.stringify(scheme || url)}: use memory:// or amqp(s)://`,
       );
   }
+}
+
+/** The bus the configuration names, with its RPC timeout. */
+export function createBusFromConfig(config: Pick<Config, 'bus'>, log: Logger): Promise<MessageBus> {
+  return createBus(config.bus.url, { log, rpcTimeoutMs: config.bus.rpcTimeoutMs });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { createLogger } from '../log.js';
-import { describeBusBehaviour } from './conformance.js';
+import { describeBusBehaviour } from './conformance.suite.js';
 import { createBus, NoRouteError } from './index.js';
 
 // Each test file gets a broker of its own name, so nothing leaks in from other suites.

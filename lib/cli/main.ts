@@ -5,7 +5,7 @@ import { startApiServer } from '../../api-server/main.js';
 import { SERVICE_MIGRATIONS } from '../../api-server/services.js';
 import { startNodeAgent } from '../../node-agent/main.js';
 import { startOperator } from '../../operator/main.js';
-import { createBus } from '../bus/index.js';
+import { createBusFromConfig } from '../bus/index.js';
 import { type Config, ConfigError, loadConfig, publicBaseUrl } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrateToLatest, migrationStatus } from '../db/migrations.js';
@@ -53,11 +53,11 @@ const busOption = () => new Option('--bus-url <url>', 'memory:// or amqp://user:
  * with the code their shutdown produced), handed to `setExitCode`.
  */
 export function buildProgram(setExitCode: (code: number) => void): Command {
-  // biome-ignore lint/suspicious/noExplicitAny: commander passes each action its own arguments
   const act =
-    (action: (...args: any[]) => Promise<number>) =>
-    async (...args: unknown[]) =>
-      setExitCode(await action(...args));
+    // biome-ignore lint/suspicious/noExplicitAny: commander passes each action its own arguments
+      (action: (...args: any[]) => Promise<number>) =>
+      async (...args: unknown[]) =>
+        setExitCode(await action(...args));
   const program = new Command('overcast')
     .description('An OpenStack-compatible cloud installed and driven as Kubernetes software')
     .option('--config <file>', 'YAML/JSON configuration file (also $OVERCAST_CONFIG)')
@@ -108,7 +108,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       act(async (_options, command: Command) => {
         const config = configFrom(command);
         const log = loggerFor(config, 'node-agent');
-        const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) }).catch(
+        const bus = await createBusFromConfig(config, log.child({ component: 'bus' })).catch(
           (err: unknown) => {
             throw new UnavailableError(`cannot connect to the message bus: ${(err as Error).message}`);
           },
@@ -138,7 +138,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         await mkdir(config.dataDir, { recursive: true });
         const database = await openDatabase(config.database.url, { dataDir: config.dataDir });
         await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-        const bus = await createBus(config.bus.url, { log: log.child({ component: 'bus' }) });
+        const bus = await createBusFromConfig(config, log.child({ component: 'bus' }));
         const agent = await startNodeAgent(config, bus, log.child({ component: 'node-agent' }));
         const server = await startApiServer(config, log.child({ component: 'api-server' }), {
           database,
