@@ -18,8 +18,11 @@ if [[ -f /usr/include/node/node.h ]]; then export npm_config_nodedir=/usr; fi
 stamp=node_modules/.overcast-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
-  log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund
+  log "installing npm packages from package-lock.json"
+  # `npm install --no-save` installs the lockfile's exact tree like `npm ci`, but tolerates
+  # optional platform packages (rollup's other-OS builds) that the registry here lacks,
+  # where `npm ci` refuses the whole lockfile.
+  npm install --no-save --no-audit --no-fund
   echo "$want" > "$stamp"
 else
   log "npm packages are current"
