@@ -1,11 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, publicBaseUrl } from './config.js';
 
+const scratch = mkdtempSync(join(tmpdir(), 'overcast-config-'));
+let files = 0;
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
 function configFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'overcast-config-')), 'overcast.yaml');
+  const file = join(scratch, `overcast-${files++}.yaml`);
   writeFileSync(file, text);
   return file;
 }

@@ -8,3 +8,22 @@ export const EXIT_USAGE = 2;
 export const EXIT_CONFIG = 3;
 /** Something the command depends on is unreachable: database, bus, Kubernetes, a component. */
 export const EXIT_UNAVAILABLE = 4;
+
+/** Thrown by a command when something it depends on cannot be reached; exits EXIT_UNAVAILABLE. */
+export class DependencyUnavailable extends Error {
+  override name = 'DependencyUnavailable';
+}
+
+/** Runs `attempt`, turning its failure into DependencyUnavailable prefixed with `what`. */
+export async function orUnavailable<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    throw new DependencyUnavailable(`${what}: ${(err as Error).message}`);
+  }
+}
+
+/** The command line named something that does not exist; exits EXIT_USAGE. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

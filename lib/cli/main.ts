@@ -1,19 +1,17 @@
-// `overcast` — one executable for the three programs and their tools.
-import { mkdir } from 'node:fs/promises';
+// `overcast` — one executable for the three programs and their tools. Each command loads
+// its implementation only when it runs, so `--help` and short commands start quickly.
 import { Command, CommanderError, Option } from 'commander';
-import { startApiServer } from '../../api-server/main.js';
-import { SERVICE_MIGRATIONS } from '../../api-server/services.js';
-import { startNodeAgent } from '../../node-agent/main.js';
-import { startOperator } from '../../operator/main.js';
-import { createBusFromConfig } from '../bus/index.js';
-import { type Config, ConfigError, loadConfig, publicBaseUrl } from '../config.js';
-import { openDatabase } from '../db/database.js';
-import { migrateToLatest, migrationStatus } from '../db/migrations.js';
-import { defaultCacheDir, type KitContext } from '../kit/common.js';
-import { KIT_COMPONENTS } from '../kit/index.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createLogger, type LogLevel } from '../log.js';
-import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from './exit-codes.js';
-import { closeOnSignal } from './lifecycle.js';
+import {
+  DependencyUnavailable,
+  EXIT_CONFIG,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  UsageError,
+} from './exit-codes.js';
 import { openrcFor } from './openrc.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -29,8 +27,6 @@ const FLAG_TO_CONFIG: Record<string, string> = {
   logLevel: 'log.level',
 };
 
-class UnavailableError extends Error {}
-
 function configFrom(command: Command): Config {
   const options = command.optsWithGlobals() as Record<string, string | undefined>;
   const overrides: Record<string, string | undefined> = {};
@@ -44,6 +40,7 @@ function loggerFor(config: Config, name: string) {
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'directory holding everything Overcast keeps');
 const listenOption = () => new Option('--listen <host:port>', 'address the api-server listens on');
+const publicUrlOption = () => new Option('--public-url <url>', 'base URL clients reach the api-server at');
 const databaseOption = () =>
   new Option('--database-url <url>', 'sqlite:<path> or mysql://user:pass@host:port/db');
 const busOption = () => new Option('--bus-url <url>', 'memory:// or amqp://user:pass@host:port/vhost');
@@ -58,6 +55,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       (action: (...args: any[]) => Promise<number>) =>
       async (...args: unknown[]) =>
         setExitCode(await action(...args));
+
   const program = new Command('overcast')
     .description('An OpenStack-compatible cloud installed and driven as Kubernetes software')
     .option('--config <file>', 'YAML/JSON configuration file (also $OVERCAST_CONFIG)')
@@ -72,15 +70,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(dataDirOption())
     .addOption(databaseOption())
     .addOption(busOption())
-    .option('--public-url <url>', 'base URL clients reach the api-server at')
+    .addOption(publicUrlOption())
     .action(
       act(async (_options, command: Command) => {
         const config = configFrom(command);
-        const log = loggerFor(config, 'api-server');
-        const server = await startApiServer(config, log).catch((err: unknown) => {
-          throw new UnavailableError((err as Error).message);
-        });
-        return closeOnSignal([{ name: 'api-server', close: server.close }], log, config.api.shutdownGraceMs);
+        const { runApiServer } = await import('./commands/programs.js');
+        return runApiServer(config, loggerFor(config, 'api-server'));
       }),
     );
 
@@ -91,11 +86,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(
       act(async (options: { kubeconfig?: string }, command: Command) => {
         const config = configFrom(command);
-        const log = loggerFor(config, 'operator');
-        const operator = await startOperator(options, log).catch((err: unknown) => {
-          throw new UnavailableError((err as Error).message);
-        });
-        return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
+        const { runOperator } = await import('./commands/programs.js');
+        return runOperator(config, loggerFor(config, 'operator'), options.kubeconfig);
       }),
     );
 
@@ -107,56 +99,26 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(
       act(async (_options, command: Command) => {
         const config = configFrom(command);
-        const log = loggerFor(config, 'node-agent');
-        const bus = await createBusFromConfig(config, log.child({ component: 'bus' })).catch(
-          (err: unknown) => {
-            throw new UnavailableError(`cannot connect to the message bus: ${(err as Error).message}`);
-          },
-        );
-        const agent = await startNodeAgent(config, bus, log);
-        return closeOnSignal(
-          [
-            { name: 'bus', close: () => bus.close() },
-            { name: 'node-agent', close: agent.close },
-          ],
-          log,
-          config.api.shutdownGraceMs,
-        );
+        const { runNodeAgent } = await import('./commands/programs.js');
+        return runNodeAgent(config, loggerFor(config, 'node-agent'));
       }),
     );
 
   program
     .command('up')
-    .description('all-in-one: api-server and node-agent in one process on the embedded defaults')
+    .description('all-in-one: api-server and node-agent in one process, on SQLite and the in-process bus')
     .addOption(dataDirOption())
     .addOption(listenOption())
-    .option('--public-url <url>', 'base URL clients reach the api-server at')
+    .addOption(publicUrlOption())
+    .option(
+      '--with <components>',
+      'also start real components from the kit, kept in DIR/components: mariadb,rabbitmq,kubernetes',
+    )
     .action(
-      act(async (_options, command: Command) => {
+      act(async (options: { with?: string }, command: Command) => {
         const config = configFrom(command);
-        const log = loggerFor(config, 'overcast');
-        await mkdir(config.dataDir, { recursive: true });
-        const database = await openDatabase(config.database.url, { dataDir: config.dataDir });
-        await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-        const bus = await createBusFromConfig(config, log.child({ component: 'bus' }));
-        const agent = await startNodeAgent(config, bus, log.child({ component: 'node-agent' }));
-        const server = await startApiServer(config, log.child({ component: 'api-server' }), {
-          database,
-          bus,
-        });
-        process.stderr.write(
-          `Overcast is up: API at ${publicBaseUrl({ ...config, listen: new URL(server.url).host })}, data in ${config.dataDir}\n`,
-        );
-        return closeOnSignal(
-          [
-            { name: 'database', close: () => database.destroy() },
-            { name: 'bus', close: () => bus.close() },
-            { name: 'node-agent', close: agent.close },
-            { name: 'api-server', close: server.close },
-          ],
-          log,
-          config.api.shutdownGraceMs,
-        );
+        const { parseUpComponents, runUp } = await import('./commands/up.js');
+        return runUp(config, loggerFor(config, 'overcast'), parseUpComponents(options.with));
       }),
     );
 
@@ -169,20 +131,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(
       act(async (_options, command: Command) => {
         const config = configFrom(command);
-        const log = loggerFor(config, 'manage');
-        await mkdir(config.dataDir, { recursive: true });
-        const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch(
-          (err: unknown) => {
-            throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
-          },
-        );
-        try {
-          const applied = await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-          process.stdout.write(`db-sync: ${applied.length} migrations applied\n`);
-        } finally {
-          await database.destroy();
-        }
-        return EXIT_OK;
+        const { dbSync } = await import('./commands/manage.js');
+        return dbSync(config, loggerFor(config, 'manage'));
       }),
     );
   manage
@@ -192,19 +142,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(databaseOption())
     .action(
       act(async (_options, command: Command) => {
-        const config = configFrom(command);
-        const database = await openDatabase(config.database.url, { dataDir: config.dataDir }).catch(
-          (err: unknown) => {
-            throw new UnavailableError(`cannot open the database: ${(err as Error).message}`);
-          },
-        );
-        try {
-          for (const line of await migrationStatus(database, SERVICE_MIGRATIONS))
-            process.stdout.write(`${line}\n`);
-        } finally {
-          await database.destroy();
-        }
-        return EXIT_OK;
+        const { dbVersion } = await import('./commands/manage.js');
+        return dbVersion(configFrom(command));
       }),
     );
 
@@ -213,11 +152,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('print the environment for the openstack CLI (eval "$(overcast openrc)")')
     .addOption(dataDirOption())
     .addOption(listenOption())
-    .option('--public-url <url>', 'base URL clients reach the api-server at')
+    .addOption(publicUrlOption())
     .action(
       act(async (_options, command: Command) => {
-        const config = configFrom(command);
-        process.stdout.write(await openrcFor(config));
+        process.stdout.write(await openrcFor(configFrom(command)));
         return EXIT_OK;
       }),
     );
@@ -228,29 +166,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   kit
     .command('install')
     .description('install what is missing, cached by version (all components when none are named)')
-    .argument('[components...]', `any of: ${KIT_COMPONENTS.map((c) => c.name).join(', ')}`)
+    .argument('[components...]', 'any of: mariadb, rabbitmq, ovs, openstack, kubernetes')
     .action(
       act(async (names: string[]) => {
-        const unknown = names.filter((name) => !KIT_COMPONENTS.some((c) => c.name === name));
-        if (unknown.length > 0) {
-          throw new CommanderError(
-            EXIT_USAGE,
-            'overcast.unknownComponent',
-            `unknown component: ${unknown.join(', ')}`,
-          );
-        }
-        const ctx: KitContext = {
-          cacheDir: defaultCacheDir(),
-          stateDir: defaultCacheDir(),
-          progress: (line) => process.stderr.write(`[kit] ${line}\n`),
-        };
-        for (const component of KIT_COMPONENTS) {
-          if (names.length > 0 && !names.includes(component.name)) continue;
-          ctx.progress(`${component.name}: ${component.description}`);
-          await component.install(ctx);
-        }
-        ctx.progress('all requested components are installed');
-        return EXIT_OK;
+        const { kitInstall } = await import('./commands/kit.js');
+        return kitInstall(names);
       }),
     );
 
@@ -273,19 +193,21 @@ export async function main(argv: string[]): Promise<number> {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
-    // --help and --version are not failures.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
-    if (err.code === 'commander.help') return EXIT_OK;
-    if (err.code === 'overcast.unknownComponent') process.stderr.write(`error: ${err.message}\n`);
-    return EXIT_USAGE;
+    // --help is not a failure; commander has already printed what was wrong otherwise.
+    return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code)
+      ? EXIT_OK
+      : EXIT_USAGE;
   }
-  if (err instanceof ConfigError) {
-    process.stderr.write(`overcast: ${err.message}\n`);
-    return EXIT_CONFIG;
-  }
-  if (err instanceof UnavailableError) {
-    process.stderr.write(`overcast: ${err.message}\n`);
-    return EXIT_UNAVAILABLE;
+  const known: [new (...args: never[]) => Error, number][] = [
+    [UsageError, EXIT_USAGE],
+    [ConfigError, EXIT_CONFIG],
+    [DependencyUnavailable, EXIT_UNAVAILABLE],
+  ];
+  for (const [type, code] of known) {
+    if (err instanceof type) {
+      process.stderr.write(`overcast: ${err.message}\n`);
+      return code;
+    }
   }
   process.stderr.write(`overcast: ${(err as Error)?.stack ?? String(err)}\n`);
   return EXIT_FAILURE;

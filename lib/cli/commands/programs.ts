@@ -1,0 +1,34 @@
+// The three programs as separate processes: api-server, operator, node-agent.
+import { startApiServer } from '../../../api-server/main.js';
+import { startNodeAgent } from '../../../node-agent/main.js';
+import { startOperator } from '../../../operator/main.js';
+import { createBusFromConfig } from '../../bus/index.js';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../log.js';
+import { orUnavailable } from '../exit-codes.js';
+import { closeOnSignal } from '../lifecycle.js';
+
+export async function runApiServer(config: Config, log: Logger): Promise<number> {
+  const server = await orUnavailable('cannot start the api-server', () => startApiServer(config, log));
+  return closeOnSignal([{ name: 'api-server', close: server.close }], log, config.api.shutdownGraceMs);
+}
+
+export async function runOperator(config: Config, log: Logger, kubeconfig?: string): Promise<number> {
+  const operator = await orUnavailable('cannot start the operator', () => startOperator({ kubeconfig }, log));
+  return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
+}
+
+export async function runNodeAgent(config: Config, log: Logger): Promise<number> {
+  const bus = await orUnavailable('cannot connect to the message bus', () =>
+    createBusFromConfig(config, log.child({ component: 'bus' })),
+  );
+  const agent = await startNodeAgent(config, bus, log);
+  return closeOnSignal(
+    [
+      { name: 'bus', close: () => bus.close() },
+      { name: 'node-agent', close: agent.close },
+    ],
+    log,
+    config.api.shutdownGraceMs,
+  );
+}

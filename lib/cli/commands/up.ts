@@ -1,0 +1,98 @@
+// `overcast up`: the all-in-one. The api-server and a node-agent share one process, the
+// database and the bus; by default those are the embedded SQLite and in-process bus. With
+// `--with`, the same kit the test suite uses starts real MariaDB, RabbitMQ and a Kubernetes
+// control plane (with the operator against it), all kept under DIR/components.
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startApiServer } from '../../../api-server/main.js';
+import { SERVICE_MIGRATIONS } from '../../../api-server/services.js';
+import { startNodeAgent } from '../../../node-agent/main.js';
+import { startOperator } from '../../../operator/main.js';
+import { createBusFromConfig } from '../../bus/index.js';
+import { type Config, publicBaseUrl } from '../../config.js';
+import { openDatabase } from '../../db/database.js';
+import { migrateToLatest } from '../../db/migrations.js';
+import { defaultCacheDir, type KitContext } from '../../kit/common.js';
+import { startKubernetes } from '../../kit/kubernetes.js';
+import { installMariaDb, startMariaDb } from '../../kit/mariadb.js';
+import { installRabbitMq, startRabbitMq } from '../../kit/rabbitmq.js';
+import type { Logger } from '../../log.js';
+import { orUnavailable, UsageError } from '../exit-codes.js';
+import { type Closable, closeOnSignal } from '../lifecycle.js';
+
+export const UP_COMPONENTS = ['mariadb', 'rabbitmq', 'kubernetes'] as const;
+type UpComponent = (typeof UP_COMPONENTS)[number];
+
+export function parseUpComponents(value: string | undefined): UpComponent[] {
+  if (!value) return [];
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(UP_COMPONENTS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--with: unknown component ${unknown.join(', ')} (known: ${UP_COMPONENTS.join(', ')})`,
+    );
+  }
+  return names as UpComponent[];
+}
+
+export async function runUp(initial: Config, log: Logger, components: UpComponent[]): Promise<number> {
+  const config = structuredClone(initial);
+  await mkdir(config.dataDir, { recursive: true });
+  const started: Closable[] = [];
+  const summary: string[] = [];
+  try {
+    const ctx: KitContext = {
+      cacheDir: defaultCacheDir(),
+      stateDir: join(config.dataDir, 'components'),
+      progress: (line) => process.stderr.write(`[kit] ${line}\n`),
+    };
+    if (components.includes('mariadb')) {
+      await installMariaDb(ctx);
+      const mariadb = await orUnavailable('cannot start MariaDB', () => startMariaDb(ctx));
+      started.push({ name: 'mariadb', close: mariadb.stop });
+      config.database.url = mariadb.url;
+      summary.push(`MariaDB on 127.0.0.1:${mariadb.port}`);
+    }
+    if (components.includes('rabbitmq')) {
+      await installRabbitMq(ctx);
+      const rabbitmq = await orUnavailable('cannot start RabbitMQ', () => startRabbitMq(ctx));
+      started.push({ name: 'rabbitmq', close: rabbitmq.stop });
+      config.bus.url = rabbitmq.url;
+      summary.push(`RabbitMQ on 127.0.0.1:${rabbitmq.port}`);
+    }
+    if (components.includes('kubernetes')) {
+      const kubernetes = await orUnavailable('cannot start Kubernetes', () => startKubernetes(ctx));
+      started.push({ name: 'kubernetes', close: kubernetes.stop });
+      const kubeconfig = join(config.dataDir, 'kubeconfig');
+      await copyFile(kubernetes.kubeconfig, kubeconfig);
+      const operator = await startOperator({ kubeconfig }, log.child({ component: 'operator' }));
+      started.push({ name: 'operator', close: operator.close });
+      summary.push(`Kubernetes at ${kubernetes.apiUrl} (KUBECONFIG=${kubeconfig})`);
+    }
+
+    const database = await orUnavailable('cannot open the database', () =>
+      openDatabase(config.database.url, { dataDir: config.dataDir }),
+    );
+    started.push({ name: 'database', close: () => database.destroy() });
+    await migrateToLatest(database, SERVICE_MIGRATIONS, log);
+    const bus = await orUnavailable('cannot connect to the message bus', () =>
+      createBusFromConfig(config, log.child({ component: 'bus' })),
+    );
+    started.push({ name: 'bus', close: () => bus.close() });
+    const agent = await startNodeAgent(config, bus, log.child({ component: 'node-agent' }));
+    started.push({ name: 'node-agent', close: agent.close });
+    const server = await startApiServer(config, log.child({ component: 'api-server' }), { database, bus });
+    started.push({ name: 'api-server', close: server.close });
+
+    const apiUrl = publicBaseUrl({ ...config, listen: new URL(server.url).host });
+    process.stderr.write(
+      `Overcast is up: API at ${apiUrl}, data in ${config.dataDir}${summary.map((s) => `\n  ${s}`).join('')}\n`,
+    );
+  } catch (err) {
+    for (const part of started.reverse()) await part.close().catch(() => undefined);
+    throw err;
+  }
+  // Stopping the components (RabbitMQ, the control plane) takes longer than closing a server.
+  const graceMs = config.api.shutdownGraceMs + (components.length > 0 ? 60_000 : 0);
+  return closeOnSignal(started, log, graceMs);
+}
