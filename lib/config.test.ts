@@ -47,7 +47,7 @@ describe('configuration', () => {
 
   it('rejects unknown keys and non-numbers where numbers belong', () => {
     expect(() => loadConfig({ file: configFile('lisen: 1.2.3.4:5\n'), env: {} })).toThrow(
-      /file .*overcast\.yaml/,
+      /lisen: Unexpected property .*from file .*overcast-\d+\.yaml/,
     );
     expect(() => loadConfig({ env: { OVERCAST_MAX_BODY_BYTES: 'lots' } })).toThrow(/api\.maxBodyBytes/);
   });
