@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -6,17 +9,20 @@ import { createBus } from '../lib/bus/index.js';
 import type { MessageBus } from '../lib/bus/types.js';
 import { defaultConfig } from '../lib/config.js';
 import { type Database, openDatabase } from '../lib/db/database.js';
+import { migrateToLatest } from '../lib/db/migrations.js';
 import { createLogger } from '../lib/log.js';
-import type { ServerDependencies } from './common/dependencies.js';
+import type { ServiceDependencies } from './common/dependencies.js';
 import { keystoneErrorBody } from './common/error-bodies.js';
 import { Conflict } from './common/errors.js';
 import type { OpenStackService } from './common/service.js';
+import { keyRepositoryPath } from './identity/runtime.js';
+import { setupKeyRepository } from './identity/tokens/keys.js';
 import { buildApiServer, REQUEST_ID_HEADER } from './server.js';
-import { SERVICES } from './services.js';
+import { SERVICE_MIGRATIONS, SERVICES } from './services.js';
 
 // A service that exists only in this test, to exercise validation and error handling
 // through the same mounting path the real services use.
-const probeRoutes: FastifyPluginAsync<ServerDependencies> = async (app) => {
+const probeRoutes: FastifyPluginAsync<ServiceDependencies> = async (app) => {
   app.post(
     '/things',
     {
@@ -55,6 +61,7 @@ const probeService: OpenStackService = {
   errorBody: keystoneErrorBody,
   routes: probeRoutes,
   migrations: { service: 'probe', migrations: {} },
+  policyDefaults: {},
 };
 
 let app: FastifyInstance;
@@ -62,9 +69,11 @@ let database: Database;
 let bus: MessageBus;
 
 beforeEach(async () => {
-  const config = { ...defaultConfig(), dataDir: '/tmp' };
+  const config = { ...defaultConfig(), dataDir: mkdtempSync(join(tmpdir(), 'overcast-server-')) };
+  setupKeyRepository(keyRepositoryPath(config));
   const log = createLogger('test', 'silent');
   database = await openDatabase('sqlite::memory:', { dataDir: config.dataDir });
+  await migrateToLatest(database, SERVICE_MIGRATIONS, log);
   bus = await createBus('memory://', { log });
   app = await buildApiServer({ config, database, bus }, log, [...SERVICES, probeService]);
 });

@@ -3,13 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
 import type { ServerDependencies } from './common/dependencies.js';
 import { keystoneErrorBody } from './common/error-bodies.js';
 import { errorHandlerFor, notFoundHandlerFor } from './common/error-handler.js';
+import { loadPolicyFile, PolicyEnforcer } from './common/policy/enforcer.js';
 import { mountService, type OpenStackService } from './common/service.js';
 import { requestBaseUrl } from './common/versions.js';
 import { identityVersions } from './identity/plugin.js';
+import { IdentityRuntime } from './identity/runtime.js';
 import { SERVICES } from './services.js';
 
 export const REQUEST_ID_HEADER = 'x-openstack-request-id';
@@ -63,10 +66,20 @@ export async function buildApiServer(
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'failing', checks });
   });
 
+  const identity = await IdentityRuntime.start(dependencies.database, dependencies.config, logger);
+  app.addHook('onClose', async () => identity.close());
+  const policy = policyFor(services, dependencies.config);
   for (const service of services) {
-    await mountService(app, service, dependencies);
+    await mountService(app, service, { ...dependencies, identity, policy });
   }
   return app;
+}
+
+/** One enforcer over every service's default rules, with the operator's policy file on top. */
+export function policyFor(services: readonly OpenStackService[], config: Config): PolicyEnforcer {
+  const defaults = Object.assign({}, ...services.map((service) => service.policyDefaults));
+  const overrides = config.identity.policyFile ? loadPolicyFile(config.identity.policyFile) : {};
+  return new PolicyEnforcer(defaults, overrides);
 }
 
 async function runHealthChecks(dependencies: ServerDependencies): Promise<Record<string, string>> {

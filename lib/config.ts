@@ -52,6 +52,21 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    identity: Type.Object(
+      {
+        /** Lifetime of a token (Keystone's [token] expiration). */
+        tokenExpirationSeconds: Type.Integer({ minimum: 60, maximum: 31_536_000 }),
+        /** bcrypt cost for passwords and application credential secrets (Keystone's default 12). */
+        passwordHashRounds: Type.Integer({ minimum: 4, maximum: 31 }),
+        /** Fernet key repository; relative paths are inside dataDir. */
+        keyRepository: Type.String({ minLength: 1 }),
+        /** Keys kept by fernet-rotate: staged + primary + secondaries (Keystone's max_active_keys). */
+        maxActiveKeys: Type.Integer({ minimum: 2 }),
+        /** Optional oslo.policy-style YAML/JSON file overriding the default rules of every service. */
+        policyFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
     node: Type.Object(
       {
         /** The name this node-agent serves RPC under (nova's `host`). */
@@ -74,6 +89,12 @@ export function defaultConfig(): Config {
     bus: { url: 'memory://', rpcTimeoutMs: 30_000 },
     api: { maxBodyBytes: 114_688, shutdownGraceMs: 10_000 },
     log: { level: 'info' },
+    identity: {
+      tokenExpirationSeconds: 3600,
+      passwordHashRounds: 12,
+      keyRepository: 'fernet-keys',
+      maxActiveKeys: 3,
+    },
     node: { host: hostname(), heartbeatIntervalMs: 10_000 },
   };
 }
@@ -89,6 +110,10 @@ export const ENVIRONMENT_VARIABLES: Record<string, string> = {
   OVERCAST_MAX_BODY_BYTES: 'api.maxBodyBytes',
   OVERCAST_SHUTDOWN_GRACE_MS: 'api.shutdownGraceMs',
   OVERCAST_LOG_LEVEL: 'log.level',
+  OVERCAST_TOKEN_EXPIRATION_SECONDS: 'identity.tokenExpirationSeconds',
+  OVERCAST_PASSWORD_HASH_ROUNDS: 'identity.passwordHashRounds',
+  OVERCAST_FERNET_KEY_REPOSITORY: 'identity.keyRepository',
+  OVERCAST_POLICY_FILE: 'identity.policyFile',
   OVERCAST_NODE_HOST: 'node.host',
   OVERCAST_HEARTBEAT_INTERVAL_MS: 'node.heartbeatIntervalMs',
 };

@@ -2,9 +2,10 @@
 // its prefix, the catalog is built from the same list, and db-sync runs their migrations.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { ServiceMigrations } from '../../lib/db/migrations.js';
-import type { ServerDependencies } from './dependencies.js';
+import type { ServiceDependencies } from './dependencies.js';
 import type { ErrorBodyFormatter } from './error-bodies.js';
 import { errorHandlerFor, notFoundHandlerFor } from './error-handler.js';
+import type { PolicyDefaults } from './policy/enforcer.js';
 
 export interface OpenStackService {
   /** The service's name in logs and migrations ("identity"). */
@@ -18,8 +19,10 @@ export interface OpenStackService {
   /** The path clients put in the catalog, relative to the server's base URL ("/compute/v2.1"). */
   endpointPath: string;
   errorBody: ErrorBodyFormatter;
-  routes: FastifyPluginAsync<ServerDependencies>;
+  routes: FastifyPluginAsync<ServiceDependencies>;
   migrations: ServiceMigrations;
+  /** The service's default policy rules; a policy file may override any of them. */
+  policyDefaults: PolicyDefaults;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface OpenStackService {
 export async function mountService(
   app: FastifyInstance,
   service: OpenStackService,
-  dependencies: ServerDependencies,
+  dependencies: ServiceDependencies,
 ): Promise<void> {
   await app.register(
     async (scope) => {

@@ -2,7 +2,7 @@
 // highest microversion) from it and silently falls back to 2.1 when it is missing, so the
 // document advertises exactly what the server implements.
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServerDependencies } from '../common/dependencies.js';
+import type { ServiceDependencies } from '../common/dependencies.js';
 import { novaErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink, type VersionEntry } from '../common/versions.js';
@@ -23,7 +23,7 @@ function computeV21(baseUrl: string): VersionEntry {
   };
 }
 
-const routes: FastifyPluginAsync<ServerDependencies> = async (app) => {
+const routes: FastifyPluginAsync<ServiceDependencies> = async (app) => {
   app.get('/', async (request) => ({ versions: [computeV21(requestBaseUrl(request))] }));
   app.get('/v2.1', async (request) => ({ version: computeV21(requestBaseUrl(request)) }));
 };
@@ -37,4 +37,5 @@ export const computeService: OpenStackService = {
   errorBody: novaErrorBody,
   routes,
   migrations: { service: 'compute', migrations: {} },
+  policyDefaults: {},
 };

@@ -1,31 +1,42 @@
-// Identity (Keystone v3). At this stage: version discovery, which keystoneauth fetches
-// unauthenticated before anything else.
+// Identity (Keystone v3): version discovery, tokens, domains, projects, users, groups,
+// roles and their assignments, and the service catalog.
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServerDependencies } from '../common/dependencies.js';
+import type { ServiceDependencies } from '../common/dependencies.js';
 import { keystoneErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink, type VersionEntry } from '../common/versions.js';
+import { identityMigrations } from './migrations.js';
+import { IDENTITY_PREFIX } from './plugin-prefix.js';
+import { IDENTITY_POLICY_DEFAULTS } from './policy.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { projectRoutes } from './routes/projects.js';
+import { roleRoutes } from './routes/roles.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
 
-export const IDENTITY_PREFIX = '/identity';
+export { IDENTITY_PREFIX };
 
-export function identityVersion(baseUrl: string, prefix: string): VersionEntry {
+export function identityVersion(baseUrl: string): VersionEntry {
   return {
     id: 'v3.14',
     status: 'stable',
     updated: '2020-04-07T00:00:00Z',
-    links: [selfLink(joinUrl(baseUrl, prefix, 'v3/'))],
+    links: [selfLink(joinUrl(baseUrl, IDENTITY_PREFIX, 'v3/'))],
     'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
   };
 }
 
 /** Keystone answers its root with 300 Multiple Choices and the list of versions. */
 export function identityVersions(baseUrl: string) {
-  return { versions: { values: [identityVersion(baseUrl, IDENTITY_PREFIX)] } };
+  return { versions: { values: [identityVersion(baseUrl)] } };
 }
 
-const routes: FastifyPluginAsync<ServerDependencies> = async (app) => {
+const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {
   app.get('/', async (request, reply) => reply.code(300).send(identityVersions(requestBaseUrl(request))));
-  app.get('/v3', async (request) => ({ version: identityVersion(requestBaseUrl(request), IDENTITY_PREFIX) }));
+  app.get('/v3', async (request) => ({ version: identityVersion(requestBaseUrl(request)) }));
+  for (const plugin of [tokenRoutes, projectRoutes, userRoutes, roleRoutes, catalogRoutes]) {
+    await app.register(plugin, dependencies);
+  }
 };
 
 export const identityService: OpenStackService = {
@@ -36,5 +47,6 @@ export const identityService: OpenStackService = {
   endpointPath: IDENTITY_PREFIX,
   errorBody: keystoneErrorBody,
   routes,
-  migrations: { service: 'identity', migrations: {} },
+  migrations: identityMigrations,
+  policyDefaults: IDENTITY_POLICY_DEFAULTS,
 };

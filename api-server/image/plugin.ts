@@ -1,7 +1,7 @@
 // Image (Glance v2). At this stage: version discovery, which openstacksdk needs before it
 // sends any image request.
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServerDependencies } from '../common/dependencies.js';
+import type { ServiceDependencies } from '../common/dependencies.js';
 import { glanceErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink } from '../common/versions.js';
@@ -34,7 +34,7 @@ function imageVersions(baseUrl: string) {
   };
 }
 
-const routes: FastifyPluginAsync<ServerDependencies> = async (app) => {
+const routes: FastifyPluginAsync<ServiceDependencies> = async (app) => {
   // Glance answers both its root and /versions with 300 Multiple Choices.
   app.get('/', async (request, reply) => reply.code(300).send(imageVersions(requestBaseUrl(request))));
   app.get('/versions', async (request) => imageVersions(requestBaseUrl(request)));
@@ -49,4 +49,5 @@ export const imageService: OpenStackService = {
   errorBody: glanceErrorBody,
   routes,
   migrations: { service: 'image', migrations: {} },
+  policyDefaults: {},
 };

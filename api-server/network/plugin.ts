@@ -1,7 +1,7 @@
 // Network (Neutron v2.0). openstacksdk never discovers Neutron (it appends v2.0 to the
 // catalog URL), but tempest reads both documents; /v2.0 lists the resources served.
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServerDependencies } from '../common/dependencies.js';
+import type { ServiceDependencies } from '../common/dependencies.js';
 import { neutronErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink } from '../common/versions.js';
@@ -11,7 +11,7 @@ export const NETWORK_PREFIX = '/network';
 /** Collections served under /v2.0, as Neutron lists them; grows with the network service. */
 export const NETWORK_RESOURCES: { name: string; collection: string }[] = [];
 
-const routes: FastifyPluginAsync<ServerDependencies> = async (app) => {
+const routes: FastifyPluginAsync<ServiceDependencies> = async (app) => {
   app.get('/', async (request) => ({
     versions: [
       {
@@ -39,4 +39,5 @@ export const networkService: OpenStackService = {
   errorBody: neutronErrorBody,
   routes,
   migrations: { service: 'network', migrations: {} },
+  policyDefaults: {},
 };

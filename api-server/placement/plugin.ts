@@ -1,6 +1,6 @@
 // Placement. Its root document carries the microversion range clients negotiate against.
 import type { FastifyPluginAsync } from 'fastify';
-import type { ServerDependencies } from '../common/dependencies.js';
+import type { ServiceDependencies } from '../common/dependencies.js';
 import { placementErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink } from '../common/versions.js';
@@ -9,7 +9,7 @@ export const PLACEMENT_PREFIX = '/placement';
 /** Highest placement microversion implemented; raised as features land. */
 export const PLACEMENT_MAX_MICROVERSION = '1.0';
 
-const routes: FastifyPluginAsync<ServerDependencies> = async (app) => {
+const routes: FastifyPluginAsync<ServiceDependencies> = async (app) => {
   app.get('/', async (request) => ({
     versions: [
       {
@@ -32,4 +32,5 @@ export const placementService: OpenStackService = {
   errorBody: placementErrorBody,
   routes,
   migrations: { service: 'placement', migrations: {} },
+  policyDefaults: {},
 };

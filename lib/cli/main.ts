@@ -147,6 +147,44 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       }),
     );
 
+  manage
+    .command('bootstrap')
+    .description(
+      'create the Default domain, admin project/user, default roles, region and catalog (idempotent)',
+    )
+    .option('--password <password>', 'admin password (default: the stored one, else a new random one)')
+    .addOption(dataDirOption())
+    .addOption(databaseOption())
+    .addOption(listenOption())
+    .addOption(publicUrlOption())
+    .action(
+      act(async (options: { password?: string }, command: Command) => {
+        const config = configFrom(command);
+        const { bootstrap } = await import('./commands/manage.js');
+        return bootstrap(config, loggerFor(config, 'manage'), options.password);
+      }),
+    );
+  manage
+    .command('fernet-setup')
+    .description('create the Fernet key repository (staged and primary key) if it is empty')
+    .addOption(dataDirOption())
+    .action(
+      act(async (_options, command: Command) => {
+        const { fernetSetup } = await import('./commands/manage.js');
+        return fernetSetup(configFrom(command));
+      }),
+    );
+  manage
+    .command('fernet-rotate')
+    .description('promote the staged Fernet key to primary; tokens of the previous primary stay valid')
+    .addOption(dataDirOption())
+    .action(
+      act(async (_options, command: Command) => {
+        const { fernetRotate } = await import('./commands/manage.js');
+        return fernetRotate(configFrom(command));
+      }),
+    );
+
   program
     .command('openrc')
     .description('print the environment for the openstack CLI (eval "$(overcast openrc)")')

@@ -4,12 +4,13 @@
 // control plane (with the operator against it), all kept under DIR/components.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bootstrapIdentity } from '../../../api-server/identity/bootstrap.js';
 import { startApiServer } from '../../../api-server/main.js';
-import { SERVICE_MIGRATIONS } from '../../../api-server/services.js';
+import { SERVICE_MIGRATIONS, SERVICES } from '../../../api-server/services.js';
 import { startNodeAgent } from '../../../node-agent/main.js';
 import { startOperator } from '../../../operator/main.js';
 import { createBusFromConfig } from '../../bus/index.js';
-import { type Config, publicBaseUrl } from '../../config.js';
+import { type Config, publicBaseUrl, splitHostPort } from '../../config.js';
 import { openDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrations.js';
 import { defaultCacheDir, type KitContext } from '../../kit/common.js';
@@ -17,6 +18,7 @@ import { startKubernetes } from '../../kit/kubernetes.js';
 import { installMariaDb, startMariaDb } from '../../kit/mariadb.js';
 import { installRabbitMq, startRabbitMq } from '../../kit/rabbitmq.js';
 import type { Logger } from '../../log.js';
+import { adminPassword, CLOUD_NAME, writeClientFiles } from '../admin-files.js';
 import { orUnavailable, UsageError } from '../exit-codes.js';
 import { type Closable, closeOnSignal } from '../lifecycle.js';
 
@@ -75,6 +77,18 @@ export async function runUp(initial: Config, log: Logger, components: UpComponen
     );
     started.push({ name: 'database', close: () => database.destroy() });
     await migrateToLatest(database, SERVICE_MIGRATIONS, log);
+    // Bootstrap on every start: idempotent, and it keeps the catalog's endpoint URLs equal to
+    // where this run really listens.
+    if (splitHostPort(config.listen).port === 0) {
+      throw new UsageError('up needs a fixed --listen port: the identity catalog records the URL');
+    }
+    const password = await adminPassword(config);
+    await bootstrapIdentity(database, config, {
+      adminPassword: password,
+      publicUrl: publicBaseUrl(config),
+      services: SERVICES,
+    });
+    await writeClientFiles(config, password);
     const bus = await orUnavailable('cannot connect to the message bus', () =>
       createBusFromConfig(config, log.child({ component: 'bus' })),
     );
@@ -84,9 +98,10 @@ export async function runUp(initial: Config, log: Logger, components: UpComponen
     const server = await startApiServer(config, log.child({ component: 'api-server' }), { database, bus });
     started.push({ name: 'api-server', close: server.close });
 
-    const apiUrl = publicBaseUrl({ ...config, listen: new URL(server.url).host });
     process.stderr.write(
-      `Overcast is up: API at ${apiUrl}, data in ${config.dataDir}${summary.map((s) => `\n  ${s}`).join('')}\n`,
+      `Overcast is up: API at ${publicBaseUrl(config)}, data in ${config.dataDir}` +
+        `${summary.map((line) => `\n  ${line}`).join('')}` +
+        `\n  admin credentials: source ${config.dataDir}/admin-openrc (or --os-cloud ${CLOUD_NAME} with ${config.dataDir}/clouds.yaml)\n`,
     );
   } catch (err) {
     for (const part of started.reverse()) await part.close().catch(() => undefined);

@@ -1,0 +1,2 @@
+/** Where the identity service is mounted on the api-server. */
+export const IDENTITY_PREFIX = '/identity';

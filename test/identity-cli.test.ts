@@ -1,0 +1,221 @@
+// The seeds' identity walk-through, driven by the real `openstack` CLI (Debian's
+// python-openstackclient) against `overcast up`, on SQLite and on MariaDB.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../lib/exec.js';
+import { freePort } from '../lib/kit/common.js';
+import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
+import { createDatabaseFor, type Dialect } from './harness/databases.js';
+
+const OVERCAST = join(import.meta.dirname, '..', 'bin', 'overcast');
+
+/** The variables an openrc file exports. */
+async function sourceOpenrc(file: string): Promise<Record<string, string>> {
+  const text = await readFile(file, 'utf8');
+  return Object.fromEntries(
+    [...text.matchAll(/^export (\w+)='([^']*)'$/gm)].map((match) => [match[1]!, match[2]!]),
+  );
+}
+
+describe.each(['sqlite', 'mysql'] as const)(
+  'identity walk-through with the openstack CLI on %s',
+  (dialect: Dialect) => {
+    let workDir: string;
+    let child: ChildProcess;
+    let adminEnv: Record<string, string>;
+    let baseUrl: string;
+
+    /** Runs `openstack` with the admin's credentials, optionally overridden. */
+    const openstack = (args: string[], overrides: Record<string, string> = {}) =>
+      run([OPENSTACK_COMMAND, ...args], {
+        allowFailure: true,
+        timeoutMs: 60_000,
+        env: { PATH: '/usr/bin:/bin', HOME: workDir, ...adminEnv, ...overrides },
+      });
+
+    beforeAll(async () => {
+      workDir = await mkdtemp(join(tmpdir(), `overcast-identity-${dialect}-`));
+      const databaseUrl = await createDatabaseFor(dialect, workDir);
+      const port = await freePort();
+      baseUrl = `http://127.0.0.1:${port}`;
+      child = spawn(OVERCAST, ['up', '--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, OVERCAST_DATABASE_URL: databaseUrl },
+      });
+      let stderr = '';
+      child.stderr?.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const deadline = Date.now() + 60_000;
+      while (!stderr.includes('Overcast is up')) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`overcast up failed:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+    });
+
+    afterAll(async () => {
+      child?.kill('SIGTERM');
+      await new Promise((resolve) => child?.once('exit', resolve));
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('issues a project-scoped token and shows the catalog of every service', async () => {
+      const token = await openstack(['token', 'issue', '-f', 'json']);
+      expect(token.code, token.stderr).toBe(0);
+      expect(JSON.parse(token.stdout)).toMatchObject({ id: expect.stringMatching(/^gAAAAA/) });
+      const catalog = await openstack(['catalog', 'list', '-f', 'json']);
+      const types = JSON.parse(catalog.stdout).map((entry: { Type: string }) => entry.Type);
+      expect(types.sort()).toEqual(['compute', 'identity', 'image', 'network', 'placement']);
+      const services = JSON.parse((await openstack(['service', 'list', '-f', 'json'])).stdout);
+      expect(services).toHaveLength(5);
+      const endpoints = JSON.parse((await openstack(['endpoint', 'list', '-f', 'json'])).stdout);
+      expect(endpoints).toHaveLength(15);
+      expect(endpoints.map((e: { URL: string }) => e.URL)).toContain(`${baseUrl}/compute/v2.1`);
+    });
+
+    it('creates a domain, the Nebula project, its admin user and a role assignment', async () => {
+      expect((await openstack(['domain', 'create', 'nebula-domain'])).code).toBe(0);
+      const project = await openstack([
+        'project',
+        'create',
+        '--domain',
+        'default',
+        '--description',
+        'Nebula Inc',
+        'nebula',
+        '-f',
+        'json',
+      ]);
+      expect(project.code, project.stderr).toBe(0);
+      expect(JSON.parse(project.stdout)).toMatchObject({
+        name: 'nebula',
+        description: 'Nebula Inc',
+        domain_id: 'default',
+      });
+      const user = await openstack([
+        'user',
+        'create',
+        '--domain',
+        'default',
+        '--password',
+        'Nebula-Pass1',
+        'nebula_admin',
+      ]);
+      expect(user.code, user.stderr).toBe(0);
+      const role = await openstack([
+        'role',
+        'add',
+        '--project',
+        'nebula',
+        '--user',
+        'nebula_admin',
+        'member',
+      ]);
+      expect(role.code, role.stderr).toBe(0);
+      const assignments = await openstack([
+        'role',
+        'assignment',
+        'list',
+        '--user',
+        'nebula_admin',
+        '--names',
+        '-f',
+        'json',
+      ]);
+      expect(JSON.parse(assignments.stdout)).toEqual([
+        expect.objectContaining({ Role: 'member', User: 'nebula_admin@Default', Project: 'nebula@Default' }),
+      ]);
+    });
+
+    it('refuses tokens to a disabled user and issues them again once re-enabled', async () => {
+      const asNebulaAdmin = {
+        OS_USERNAME: 'nebula_admin',
+        OS_PASSWORD: 'Nebula-Pass1',
+        OS_PROJECT_NAME: 'nebula',
+      };
+      expect((await openstack(['token', 'issue'], asNebulaAdmin)).code).toBe(0);
+      expect((await openstack(['user', 'set', '--disable', 'nebula_admin'])).code).toBe(0);
+      const refused = await openstack(['token', 'issue'], asNebulaAdmin);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/HTTP 401/);
+      expect((await openstack(['user', 'set', '--enable', 'nebula_admin'])).code).toBe(0);
+      expect((await openstack(['token', 'issue'], asNebulaAdmin)).code).toBe(0);
+    });
+
+    it('lets a member read but not create users, and refuses duplicate names with 409', async () => {
+      const asMember = {
+        OS_USERNAME: 'nebula_admin',
+        OS_PASSWORD: 'Nebula-Pass1',
+        OS_PROJECT_NAME: 'nebula',
+      };
+      const denied = await openstack(['user', 'create', '--password', 'x', 'intruder'], asMember);
+      expect(denied.stderr).toMatch(
+        /not authorized to perform the requested action: identity:create_user.*HTTP 403/,
+      );
+      const duplicate = await openstack(['project', 'create', '--domain', 'default', 'nebula']);
+      expect(duplicate.stderr).toMatch(/HTTP 409/);
+    });
+
+    it('works through clouds.yaml with --os-cloud', async () => {
+      const result = run(
+        [OPENSTACK_COMMAND, '--os-cloud', 'overcast', 'project', 'list', '-f', 'value', '-c', 'Name'],
+        {
+          allowFailure: true,
+          env: {
+            PATH: '/usr/bin:/bin',
+            HOME: workDir,
+            OS_CLIENT_CONFIG_FILE: join(workDir, 'data', 'clouds.yaml'),
+          },
+        },
+      );
+      const { code, stdout, stderr } = await result;
+      expect(code, stderr).toBe(0);
+      expect(stdout.split('\n').sort()).toEqual(expect.arrayContaining(['admin', 'nebula']));
+    });
+
+    it('answers bad and revoked tokens the way Keystone does', async () => {
+      const auth = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: {
+                user: { name: 'admin', domain: { id: 'default' }, password: adminEnv.OS_PASSWORD },
+              },
+            },
+            scope: { project: { name: 'admin', domain: { id: 'default' } } },
+          },
+        }),
+      });
+      expect(auth.status).toBe(201);
+      const token = auth.headers.get('x-subject-token')!;
+      const tampered = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+      const withToken = (authToken: string, subject: string, method = 'GET') =>
+        fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+          method,
+          headers: { 'x-auth-token': authToken, 'x-subject-token': subject },
+        });
+      expect((await withToken(tampered, token)).status).toBe(401);
+      expect((await withToken(token, tampered)).status).toBe(404);
+      expect((await withToken(token, token)).status).toBe(200);
+      const second = (await withToken(token, token)).headers.get('x-subject-token');
+      expect(second).toBe(token);
+      expect((await withToken(token, token, 'DELETE')).status).toBe(204);
+      expect((await withToken(token, token)).status).toBe(401);
+      const garbage = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"auth": ',
+      });
+      expect(garbage.status).toBe(400);
+      expect(((await garbage.json()) as { error: { code: number } }).error.code).toBe(400);
+    });
+  },
+);
