@@ -178,6 +178,29 @@ describe.each(['sqlite', 'mysql'] as const)(
       expect(stdout.split('\n').sort()).toEqual(expect.arrayContaining(['admin', 'nebula']));
     });
 
+    it('keeps tokens of the previous primary key valid across fernet-rotate, until the key is purged', async () => {
+      const token = JSON.parse((await openstack(['token', 'issue', '-f', 'json'])).stdout).id as string;
+      const validate = async () =>
+        (
+          await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+            headers: { 'x-auth-token': token, 'x-subject-token': token },
+          })
+        ).status;
+      const rotate = () =>
+        run([OVERCAST, 'manage', 'fernet-rotate', '--data-dir', join(workDir, 'data')], {
+          timeoutMs: 30_000,
+        });
+      expect((await rotate()).stdout).toMatch(/primary key is now 2/);
+      // The server re-reads the key repository every few seconds.
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(await validate()).toBe(200);
+      // With three active keys, the second rotation purges the key the token was made with.
+      expect((await rotate()).stdout).toMatch(/removed 1/);
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(await validate()).toBe(401);
+      expect((await openstack(['token', 'issue'])).code).toBe(0);
+    });
+
     it('answers bad and revoked tokens the way Keystone does', async () => {
       const auth = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
         method: 'POST',

@@ -48,10 +48,11 @@ export class IdentityRuntime implements Authenticator {
   private constructor(
     database: Database,
     readonly config: Config,
-    private readonly log: Logger,
   ) {
     this.db = database.tables<IdentityTables>();
-    this.revocations = new RevocationList({ maxTokenLifetimeSeconds: config.identity.tokenExpirationSeconds });
+    this.revocations = new RevocationList({
+      maxTokenLifetimeSeconds: config.identity.tokenExpirationSeconds,
+    });
     const keyDir = keyRepositoryPath(config);
     let keys = loadKeys(keyDir);
     this.tokens = new TokenProvider(() => keys, this.revocations, {
@@ -66,7 +67,7 @@ export class IdentityRuntime implements Authenticator {
   readonly reloadKeys: () => void;
 
   static async start(database: Database, config: Config, log: Logger): Promise<IdentityRuntime> {
-    const runtime = new IdentityRuntime(database, config, log);
+    const runtime = new IdentityRuntime(database, config);
     await runtime.refreshRevocations();
     runtime.refreshTimer = setInterval(() => {
       runtime.reloadKeys();

@@ -184,7 +184,7 @@ function matchesTags(tags: string[], filter: ProjectFilter): boolean {
   const has = (tag: string) => tags.includes(tag);
   if (filter.tags && !filter.tags.every(has)) return false;
   if (filter.tagsAny && !filter.tagsAny.some(has)) return false;
-  if (filter.notTags && filter.notTags.every(has)) return false;
+  if (filter.notTags?.every(has)) return false;
   if (filter.notTagsAny?.some(has)) return false;
   return true;
 }
