@@ -164,6 +164,30 @@ describe('OpenStack error bodies', () => {
     expect((await post('{"thing": {"name": "alpha"}}')).statusCode).toBe(201);
   });
 
+  it('takes an empty body labelled JSON as no body, as OpenStack services do', async () => {
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/probe/conflict',
+      payload: '',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(empty.statusCode).toBe(409);
+    const required = await app.inject({
+      method: 'POST',
+      url: '/probe/things',
+      payload: '',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(required.statusCode).toBe(400);
+    const poisoned = await app.inject({
+      method: 'POST',
+      url: '/probe/things',
+      payload: '{"thing": {"name": "a"}, "__proto__": {"x": 1}}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(poisoned.statusCode).toBe(400);
+  });
+
   it('rejects oversized bodies with 413 and unsupported media types with 415', async () => {
     const huge = JSON.stringify({ thing: { name: 'x'.repeat(200_000) } });
     const tooLarge = await app.inject({

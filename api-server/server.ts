@@ -53,6 +53,16 @@ export async function buildApiServer(
     if (closing) reply.header('connection', 'close');
   });
 
+  // OpenStack clients (tempest among them) send `Content-Type: application/json` on PUT and
+  // DELETE requests with no body; OpenStack's services accept that as "no body", so do we.
+  // Anything non-empty goes through fastify's own parser (prototype poisoning is an error).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    return parseJson(request, body, done);
+  });
+
   // Outside every service (unknown prefixes) errors use Keystone's shape, the most common one.
   app.setErrorHandler(errorHandlerFor(keystoneErrorBody));
   app.setNotFoundHandler(notFoundHandlerFor(keystoneErrorBody));
