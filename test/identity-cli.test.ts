@@ -161,6 +161,65 @@ describe.each(['sqlite', 'mysql'] as const)(
       expect(duplicate.stderr).toMatch(/HTTP 409/);
     });
 
+    it('authenticates with an application credential limited to the roles it was given, until deleted', async () => {
+      const asNebulaAdmin = {
+        OS_USERNAME: 'nebula_admin',
+        OS_PASSWORD: 'Nebula-Pass1',
+        OS_PROJECT_NAME: 'nebula',
+      };
+      const created = await openstack(
+        [
+          'application',
+          'credential',
+          'create',
+          '--secret',
+          'ci-secret-1',
+          '--role',
+          'reader',
+          'ci-cred',
+          '-f',
+          'json',
+        ],
+        asNebulaAdmin,
+      );
+      expect(created.code, created.stderr).toBe(0);
+      const credential = JSON.parse(created.stdout);
+      expect(credential).toMatchObject({ name: 'ci-cred', secret: 'ci-secret-1', unrestricted: false });
+      const listed = await openstack(['application', 'credential', 'list', '-f', 'json'], asNebulaAdmin);
+      expect(listed.stdout).toContain('ci-cred');
+      expect(listed.stdout).not.toContain('ci-secret-1');
+
+      const asCredential = (secret: string) => ({
+        OS_AUTH_TYPE: 'v3applicationcredential',
+        OS_APPLICATION_CREDENTIAL_ID: credential.id,
+        OS_APPLICATION_CREDENTIAL_SECRET: secret,
+        OS_USERNAME: '',
+        OS_PASSWORD: '',
+        OS_PROJECT_NAME: '',
+        OS_USER_DOMAIN_NAME: '',
+        OS_PROJECT_DOMAIN_NAME: '',
+      });
+      const issued = await openstack(['token', 'issue', '-f', 'json'], asCredential('ci-secret-1'));
+      expect(issued.code, issued.stderr).toBe(0);
+      const token = JSON.parse(issued.stdout);
+      expect(token.project_id).toBe(credential.project_id);
+      const validated = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+        headers: { 'x-auth-token': token.id, 'x-subject-token': token.id },
+      });
+      const body = (await validated.json()) as { token: { roles: { name: string }[]; methods: string[] } };
+      expect(body.token.methods).toEqual(['application_credential']);
+      expect(body.token.roles.map((role) => role.name)).toEqual(['reader']);
+      expect((await openstack(['token', 'issue'], asCredential('wrong-secret'))).stderr).toMatch(/HTTP 401/);
+
+      expect((await openstack(['application', 'credential', 'delete', 'ci-cred'], asNebulaAdmin)).code).toBe(
+        0,
+      );
+      const afterDelete = await fetch(`${baseUrl}/identity/v3/auth/catalog`, {
+        headers: { 'x-auth-token': token.id },
+      });
+      expect(afterDelete.status).toBe(401);
+    });
+
     it('works through clouds.yaml with --os-cloud', async () => {
       const result = run(
         [OPENSTACK_COMMAND, '--os-cloud', 'overcast', 'project', 'list', '-f', 'value', '-c', 'Name'],

@@ -2,6 +2,11 @@
 // scope, check the user holds a role there, and issue a Fernet token.
 import type { RequestContext } from '../common/context.js';
 import { BadRequest, Unauthorized } from '../common/errors.js';
+import {
+  type ApplicationCredentialRecord,
+  getApplicationCredential,
+  listApplicationCredentials,
+} from './application-credential-store.js';
 import type { Scope } from './assignments.js';
 import { verifyPassword } from './passwords.js';
 import type { IdentityRuntime } from './runtime.js';
@@ -19,6 +24,8 @@ const NOT_AUTHENTICATED = 'The request you have made requires authentication.';
 
 interface Proof {
   userId: string;
+  /** An application credential fixes the scope to its own project. */
+  projectId?: string;
   /** A token method proof carries on the original token's audit chain and expiry. */
   parentAuditIds?: string[];
   expiresAt?: Date;
@@ -71,6 +78,36 @@ function proveByToken(runtime: IdentityRuntime, token: string): Proof {
   }
 }
 
+async function proveByApplicationCredential(
+  runtime: IdentityRuntime,
+  method: NonNullable<AuthRequest['auth']['identity']['application_credential']>,
+): Promise<Proof> {
+  let credential: ApplicationCredentialRecord | undefined;
+  if (method.id) {
+    credential = await getApplicationCredential(runtime.db, method.id);
+  } else {
+    if (!method.name || !method.user) {
+      throw new BadRequest('Expecting to find id, or name and user, in application_credential.');
+    }
+    const user = await findUser(runtime, method.user);
+    credential =
+      user && (await listApplicationCredentials(runtime.db, { userId: user.id, name: method.name }))[0];
+  }
+  if (!credential || !(await verifyPassword(method.secret, credential.secretHash))) {
+    throw new Unauthorized(NOT_AUTHENTICATED);
+  }
+  if (credential.expiresAt && credential.expiresAt.getTime() <= Date.now())
+    throw new Unauthorized(NOT_AUTHENTICATED);
+  // A token never outlives the credential it came from.
+  const latest = new Date(Date.now() + runtime.config.identity.tokenExpirationSeconds * 1000);
+  return {
+    userId: credential.userId,
+    projectId: credential.projectId,
+    applicationCredentialId: credential.id,
+    expiresAt: credential.expiresAt && credential.expiresAt < latest ? credential.expiresAt : undefined,
+  };
+}
+
 async function resolveScope(
   runtime: IdentityRuntime,
   request: AuthRequest,
@@ -121,6 +158,10 @@ export async function issueToken(
     } else if (method === 'token') {
       if (!identity.token) throw new BadRequest('Expecting to find token in identity.');
       proofs.push(proveByToken(runtime, identity.token.id));
+    } else if (method === 'application_credential') {
+      if (!identity.application_credential)
+        throw new BadRequest('Expecting to find application_credential in identity.');
+      proofs.push(await proveByApplicationCredential(runtime, identity.application_credential));
     } else {
       throw new Unauthorized(`Attempted to authenticate with an unsupported method: ${method}.`);
     }
@@ -130,10 +171,25 @@ export async function issueToken(
   const user = await getUser(runtime.db, proofs[0]!.userId);
   if (!user?.enabled) throw new Unauthorized(NOT_AUTHENTICATED);
 
-  const scope = await resolveScope(runtime, request, user);
-  const carried = proofs.find((proof) => proof.parentAuditIds);
+  const credential = proofs.find((proof) => proof.applicationCredentialId);
+  let scope: Scope;
+  if (credential) {
+    scope = { kind: 'project', id: credential.projectId! };
+    const asked = await resolveScope(runtime, request, user);
+    if (request.auth.scope && !(asked.kind === 'project' && asked.id === scope.id)) {
+      throw new Unauthorized('An application credential can only be used on its own project.');
+    }
+  } else {
+    scope = await resolveScope(runtime, request, user);
+  }
+  const carried = proofs.find((proof) => proof.parentAuditIds) ?? credential;
   const issued = runtime.tokens.issue(
-    { userId: user.id, methods: [...new Set(identity.methods)], scope },
+    {
+      userId: user.id,
+      methods: [...new Set(identity.methods)],
+      scope,
+      ...(credential ? { applicationCredentialId: credential.applicationCredentialId } : {}),
+    },
     { parentAuditIds: carried?.parentAuditIds, expiresAt: carried?.expiresAt },
   );
   const context = await runtime.contextFor(issued.payload, issued.issuedAt);

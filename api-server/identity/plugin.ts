@@ -8,6 +8,7 @@ import { joinUrl, requestBaseUrl, selfLink, type VersionEntry } from '../common/
 import { identityMigrations } from './migrations.js';
 import { IDENTITY_PREFIX } from './plugin-prefix.js';
 import { IDENTITY_POLICY_DEFAULTS } from './policy.js';
+import { applicationCredentialRoutes } from './routes/application-credentials.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { projectRoutes } from './routes/projects.js';
 import { roleRoutes } from './routes/roles.js';
@@ -34,7 +35,14 @@ export function identityVersions(baseUrl: string) {
 const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {
   app.get('/', async (request, reply) => reply.code(300).send(identityVersions(requestBaseUrl(request))));
   app.get('/v3', async (request) => ({ version: identityVersion(requestBaseUrl(request)) }));
-  for (const plugin of [tokenRoutes, projectRoutes, userRoutes, roleRoutes, catalogRoutes]) {
+  for (const plugin of [
+    tokenRoutes,
+    projectRoutes,
+    userRoutes,
+    roleRoutes,
+    catalogRoutes,
+    applicationCredentialRoutes,
+  ]) {
     await app.register(plugin, dependencies);
   }
 };

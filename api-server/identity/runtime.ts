@@ -8,10 +8,11 @@ import type { Database } from '../../lib/db/database.js';
 import type { Logger } from '../../lib/log.js';
 import type { Authenticator, ContextScope, NamedRef, RequestContext } from '../common/context.js';
 import { Unauthorized } from '../common/errors.js';
-import { effectiveRoleIds, type Scope } from './assignments.js';
+import { getApplicationCredential } from './application-credential-store.js';
+import { effectiveRoleIds, expandImpliedRoles, type Scope } from './assignments.js';
 import { IdentityCache } from './cache.js';
 import { listEndpoints, listServices } from './catalog-store.js';
-import { getDomain, getProject, getUser, listRoles, newId } from './store.js';
+import { getDomain, getProject, getUser, listImpliedRoleRules, listRoles, newId } from './store.js';
 import type { IdentityTables } from './tables.js';
 import { loadKeys } from './tokens/keys.js';
 import { TokenProvider } from './tokens/provider.js';
@@ -177,6 +178,18 @@ export class IdentityRuntime implements Authenticator {
     });
   }
 
+  /**
+   * Role ids a live application credential may use (its roles and what they imply), or
+   * undefined once it is deleted or expired.
+   */
+  private async applicationCredentialRoles(id: string): Promise<Set<string> | undefined> {
+    const credential = await this.cache.get(`appcred:${id}`, () => getApplicationCredential(this.db, id));
+    if (!credential || (credential.expiresAt && credential.expiresAt.getTime() <= Date.now()))
+      return undefined;
+    const rules = await this.cache.get('implied-roles', () => listImpliedRoleRules(this.db));
+    return new Set(expandImpliedRoles(credential.roleIds, rules));
+  }
+
   catalog(): Promise<CatalogEntry[]> {
     return this.cache.get('catalog', async () => {
       const [services, endpoints] = await Promise.all([listServices(this.db), listEndpoints(this.db)]);
@@ -224,7 +237,12 @@ export class IdentityRuntime implements Authenticator {
     if (!user?.enabled) return undefined;
     const scope = await this.scopeRef(payload.scope);
     if (!scope?.enabled) return undefined;
-    const roles = payload.scope.kind === 'unscoped' ? [] : await this.rolesOn(payload.userId, payload.scope);
+    let roles = payload.scope.kind === 'unscoped' ? [] : await this.rolesOn(payload.userId, payload.scope);
+    if (payload.applicationCredentialId) {
+      const allowed = await this.applicationCredentialRoles(payload.applicationCredentialId);
+      if (!allowed) return undefined;
+      roles = roles.filter((role) => allowed.has(role.id));
+    }
     if (payload.scope.kind !== 'unscoped' && roles.length === 0) return undefined;
     return {
       user: user.user,
