@@ -33,7 +33,9 @@ export async function buildApiServer(
       customOptions: {
         // Unknown fields are an error where a schema says so, never silently dropped.
         removeAdditional: false,
-        coerceTypes: 'array',
+        // No type coercion: a number where a string belongs is a 400, as in OpenStack.
+        // (Query strings are parsed by the handlers, which know their types.)
+        coerceTypes: false,
         useDefaults: true,
         allErrors: false,
       },
@@ -59,8 +61,9 @@ export async function buildApiServer(
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-    return parseJson(request, body, done);
+    const text = body.toString();
+    if (text.trim() === '') return done(null, undefined);
+    return parseJson(request, text, done);
   });
 
   // Outside every service (unknown prefixes) errors use Keystone's shape, the most common one.
