@@ -56,10 +56,12 @@ const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: '^[
 /** Keystone keeps attributes it does not know ("extra") and returns them; so do we. */
 const open = { additionalProperties: true } as const;
 
+/** Keystone's domains are projects acting as domains: their names have a project's limit. */
+const DomainName = Type.String({ minLength: 1, maxLength: 64 });
 export const DomainCreate = Type.Object({
   domain: Type.Object(
     {
-      name: Name,
+      name: DomainName,
       description: Type.Optional(Description),
       enabled: Type.Optional(Type.Boolean()),
       tags: Type.Optional(Tags),
@@ -71,7 +73,7 @@ export const DomainCreate = Type.Object({
 export const DomainUpdate = Type.Object({
   domain: Type.Object(
     {
-      name: Type.Optional(Name),
+      name: Type.Optional(DomainName),
       description: Type.Optional(Description),
       enabled: Type.Optional(Type.Boolean()),
     },
@@ -83,7 +85,7 @@ export const ProjectCreate = Type.Object({
   project: Type.Object(
     {
       name: Type.String({ minLength: 1, maxLength: 64 }),
-      domain_id: Type.Optional(Id),
+      domain_id: Type.Optional(Type.Union([Id, Type.Null()])),
       parent_id: Type.Optional(Type.Union([Id, Type.Null()])),
       description: Type.Optional(Description),
       enabled: Type.Optional(Type.Boolean()),

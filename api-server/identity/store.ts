@@ -78,17 +78,49 @@ export async function updateDomain(db: IdentityDb, domain: DomainRecord): Promis
     .execute();
 }
 
-export async function deleteDomain(db: IdentityDb, id: string): Promise<void> {
+/**
+ * Deletes a domain with everything it owns, as Keystone does: its projects, users, groups and
+ * domain-specific roles, every grant to or on them and on the domain itself. Run it in a
+ * transaction. Returns the ids of the deleted projects and users, whose tokens must go.
+ */
+export async function deleteDomainAndContents(
+  db: IdentityDb,
+  id: string,
+): Promise<{ projectIds: string[]; userIds: string[] }> {
+  const idsIn = async (table: 'identity_project' | 'identity_user' | 'identity_group') =>
+    (await db.selectFrom(table).select('id').where('domain_id', '=', id).execute()).map((row) => row.id);
+  const [projectIds, userIds, groupIds] = await Promise.all([
+    idsIn('identity_project'),
+    idsIn('identity_user'),
+    idsIn('identity_group'),
+  ]);
+  const targets = [id, ...projectIds];
+  const actors = [...userIds, ...groupIds];
+  await db.deleteFrom('identity_assignment').where('target_id', 'in', targets).execute();
+  if (actors.length > 0) await db.deleteFrom('identity_assignment').where('actor_id', 'in', actors).execute();
+  // Grants of and rules about the domain's own roles go with them (foreign keys cascade).
+  await db.deleteFrom('identity_role').where('domain_id', '=', id).execute();
+  if (userIds.length > 0 || groupIds.length > 0) {
+    await db
+      .deleteFrom('identity_group_membership')
+      .where((eb) =>
+        eb.or([
+          ...(userIds.length > 0 ? [eb('user_id', 'in', userIds)] : []),
+          ...(groupIds.length > 0 ? [eb('group_id', 'in', groupIds)] : []),
+        ]),
+      )
+      .execute();
+  }
+  await db.deleteFrom('identity_user').where('domain_id', '=', id).execute();
+  await db.deleteFrom('identity_group').where('domain_id', '=', id).execute();
+  if (projectIds.length > 0) {
+    // A project's parent is in its own domain, so the whole tree goes; parents last.
+    await db.updateTable('identity_project').set({ parent_id: null }).where('domain_id', '=', id).execute();
+    await db.deleteFrom('identity_project_tag').where('project_id', 'in', projectIds).execute();
+    await db.deleteFrom('identity_project').where('domain_id', '=', id).execute();
+  }
   await db.deleteFrom('identity_domain').where('id', '=', id).execute();
-}
-
-export async function domainIsEmpty(db: IdentityDb, id: string): Promise<boolean> {
-  const owned = await Promise.all(
-    (['identity_project', 'identity_user', 'identity_group'] as const).map((table) =>
-      db.selectFrom(table).select('id').where('domain_id', '=', id).limit(1).executeTakeFirst(),
-    ),
-  );
-  return owned.every((row) => row === undefined);
+  return { projectIds, userIds };
 }
 
 // ---------------------------------------------------------------- projects

@@ -42,6 +42,21 @@ export const projectView = (request: FastifyRequest, project: ProjectRecord) => 
   links: { self: v3Url(request, 'projects', project.id) },
 });
 
+/** A domain seen through the projects API: Keystone keeps domains as projects acting as domains. */
+export const domainAsProjectView = (request: FastifyRequest, domain: DomainRecord) => ({
+  ...domain.extra,
+  id: domain.id,
+  name: domain.name,
+  domain_id: null,
+  parent_id: null,
+  description: domain.description ?? '',
+  enabled: domain.enabled,
+  is_domain: true,
+  tags: [],
+  options: {},
+  links: { self: v3Url(request, 'projects', domain.id) },
+});
+
 export const userView = (request: FastifyRequest, user: UserRecord) => {
   const { options, ...extra } = user.extra;
   return {

@@ -1,6 +1,6 @@
 // /v3/domains and /v3/projects.
 import type { Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { withTransaction } from '../../../lib/db/transaction.js';
 import { authorize } from '../../common/authorize.js';
 import { requireAuth } from '../../common/context.js';
@@ -8,9 +8,9 @@ import type { ServiceDependencies } from '../../common/dependencies.js';
 import { BadRequest, Forbidden } from '../../common/errors.js';
 import { DomainCreate, DomainUpdate, ProjectCreate, ProjectUpdate } from '../schemas.js';
 import {
-  deleteDomain,
+  type DomainRecord,
+  deleteDomainAndContents,
   deleteProject,
-  domainIsEmpty,
   getDomain,
   getProject,
   insertDomain,
@@ -18,11 +18,12 @@ import {
   listDomains,
   listProjects,
   newId,
+  type ProjectRecord,
   projectHasChildren,
   updateDomain,
   updateProject,
 } from '../store.js';
-import { collectionLinks, domainView, projectView } from '../views.js';
+import { collectionLinks, domainAsProjectView, domainView, projectView } from '../views.js';
 import { extraOf, found, queryBoolean, queryList, queryString, storeUnique } from './common.js';
 
 const DOMAIN_FIELDS = ['id', 'name', 'description', 'enabled', 'tags', 'options', 'links'];
@@ -42,6 +43,33 @@ const PROJECT_FIELDS = [
 export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, { identity, policy }) => {
   app.addHook('preHandler', requireAuth(identity));
   const db = identity.db;
+
+  /** Deletes a disabled domain and all it owns (DELETE /v3/domains and /v3/projects alike). */
+  async function removeDomain(domain: DomainRecord): Promise<void> {
+    if (domain.enabled)
+      throw new Forbidden('Cannot delete a domain that is enabled, please disable it first.');
+    await withTransaction(db, (trx) => deleteDomainAndContents(trx, domain.id));
+    await identity.revoke({ domainId: domain.id });
+    identity.changed();
+  }
+
+  /** Applies an update to a domain (PATCH /v3/domains and /v3/projects alike). */
+  async function changeDomain(
+    domain: DomainRecord,
+    body: { name?: string; description?: string | null; enabled?: boolean } & Record<string, unknown>,
+  ): Promise<DomainRecord> {
+    const updated = {
+      ...domain,
+      name: body.name ?? domain.name,
+      description: body.description === undefined ? domain.description : body.description,
+      enabled: body.enabled ?? domain.enabled,
+      extra: { ...domain.extra, ...extraOf(body, DOMAIN_FIELDS) },
+    };
+    await storeUnique('domain', `name ${updated.name}`, () => updateDomain(db, updated));
+    if (domain.enabled && !updated.enabled) await identity.revoke({ domainId: domain.id });
+    identity.changed();
+    return updated;
+  }
 
   // ------------------------------------------------------------ domains
   app.get('/v3/domains', async (request) => {
@@ -90,17 +118,7 @@ export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
       domain_id: domainId,
       target: { domain: domainView(request, domain) },
     });
-    const updated = {
-      ...domain,
-      name: body.name ?? domain.name,
-      description: body.description === undefined ? domain.description : body.description,
-      enabled: body.enabled ?? domain.enabled,
-      extra: { ...domain.extra, ...extraOf(body, DOMAIN_FIELDS) },
-    };
-    await storeUnique('domain', `name ${updated.name}`, () => updateDomain(db, updated));
-    if (domain.enabled && !updated.enabled) await identity.revoke({ domainId });
-    identity.changed();
-    return { domain: domainView(request, updated) };
+    return { domain: domainView(request, await changeDomain(domain, body)) };
   });
 
   app.delete('/v3/domains/:domainId', async (request, reply) => {
@@ -110,17 +128,42 @@ export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
       domain_id: domainId,
       target: { domain: domainView(request, domain) },
     });
-    if (domain.enabled)
-      throw new Forbidden('Cannot delete a domain that is enabled, please disable it first.');
-    if (!(await domainIsEmpty(db, domainId))) {
-      throw new Forbidden('Cannot delete a domain that still owns projects, users or groups.');
-    }
-    await deleteDomain(db, domainId);
-    identity.changed();
+    await removeDomain(domain);
     return reply.code(204).send();
   });
 
   // ------------------------------------------------------------ projects
+  /**
+   * The project with this id, or else the domain (Keystone's domains are projects acting as
+   * domains, reachable through the projects API too); 404 when neither exists.
+   */
+  async function projectOrDomain(
+    id: string,
+  ): Promise<{ project: ProjectRecord; domain?: undefined } | { project?: undefined; domain: DomainRecord }> {
+    const project = await getProject(db, id);
+    if (project) return { project };
+    return { domain: found(await getDomain(db, id), 'project', id) };
+  }
+
+  /** POST /v3/projects with is_domain: true makes a domain, shown as a project. */
+  async function createDomainProject(request: FastifyRequest, body: Static<typeof ProjectCreate>['project']) {
+    if (body.domain_id || body.parent_id)
+      throw new BadRequest('A project acting as a domain has no domain or parent.');
+    authorize(policy, request, 'identity:create_project', {
+      target: { project: { ...body, domain_id: null } },
+    });
+    const domain = {
+      id: newId(),
+      name: body.name,
+      description: body.description ?? null,
+      enabled: body.enabled ?? true,
+      extra: extraOf(body, PROJECT_FIELDS),
+    };
+    await storeUnique('domain', `name ${domain.name}`, () => insertDomain(db, domain));
+    identity.changed();
+    return domainAsProjectView(request, domain);
+  }
+
   app.get('/v3/projects', async (request) => {
     const query = request.query as Record<string, unknown>;
     authorize(
@@ -131,6 +174,17 @@ export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
         ? { target: { domain_id: request.context.scope.domain.id } }
         : {},
     );
+    // Keystone lists projects acting as domains only when asked for with is_domain=true.
+    if (queryBoolean(query.is_domain, 'is_domain')) {
+      const domains = await listDomains(db, {
+        name: queryString(query.name),
+        enabled: queryBoolean(query.enabled, 'enabled'),
+      });
+      return {
+        projects: domains.map((domain) => domainAsProjectView(request, domain)),
+        links: collectionLinks(request, 'projects'),
+      };
+    }
     const projects = await listProjects(db, {
       name: queryString(query.name),
       domainId: queryString(query.domain_id),
@@ -149,18 +203,15 @@ export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
 
   app.get('/v3/projects/:projectId', async (request) => {
     const { projectId } = request.params as { projectId: string };
-    const project = found(await getProject(db, projectId), 'project', projectId);
-    authorize(policy, request, 'identity:get_project', {
-      project_id: projectId,
-      target: { project: projectView(request, project) },
-    });
-    return { project: projectView(request, project) };
+    const { project, domain } = await projectOrDomain(projectId);
+    const view = project ? projectView(request, project) : domainAsProjectView(request, domain);
+    authorize(policy, request, 'identity:get_project', { project_id: projectId, target: { project: view } });
+    return { project: view };
   });
 
   app.post('/v3/projects', { schema: { body: ProjectCreate } }, async (request, reply) => {
     const body = (request.body as Static<typeof ProjectCreate>).project;
-    if (body.is_domain)
-      throw new BadRequest('Projects acting as domains are not supported; create a domain instead.');
+    if (body.is_domain) return reply.code(201).send({ project: await createDomainProject(request, body) });
     const context = request.context!;
     const parent = body.parent_id ? await getProject(db, body.parent_id) : undefined;
     if (body.parent_id && !parent) throw new BadRequest(`Could not find parent project: ${body.parent_id}.`);
@@ -194,11 +245,18 @@ export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
   app.patch('/v3/projects/:projectId', { schema: { body: ProjectUpdate } }, async (request) => {
     const { projectId } = request.params as { projectId: string };
     const body = (request.body as Static<typeof ProjectUpdate>).project;
-    const project = found(await getProject(db, projectId), 'project', projectId);
+    const { project, domain } = await projectOrDomain(projectId);
     authorize(policy, request, 'identity:update_project', {
       project_id: projectId,
-      target: { project: projectView(request, project) },
+      target: { project: project ? projectView(request, project) : domainAsProjectView(request, domain) },
     });
+    if (!project) {
+      if (body.is_domain === false) throw new BadRequest('A project acting as a domain stays a domain.');
+      if (body.domain_id !== undefined || body.parent_id !== undefined)
+        throw new BadRequest('A project acting as a domain has no domain or parent.');
+      return { project: domainAsProjectView(request, await changeDomain(domain, body)) };
+    }
+    if (body.is_domain === true) throw new BadRequest('A project cannot become a domain.');
     if (body.domain_id !== undefined && body.domain_id !== project.domainId) {
       throw new BadRequest('Cannot change the domain of a project.');
     }
@@ -223,11 +281,15 @@ export const projectRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
 
   app.delete('/v3/projects/:projectId', async (request, reply) => {
     const { projectId } = request.params as { projectId: string };
-    const project = found(await getProject(db, projectId), 'project', projectId);
+    const { project, domain } = await projectOrDomain(projectId);
     authorize(policy, request, 'identity:delete_project', {
       project_id: projectId,
-      target: { project: projectView(request, project) },
+      target: { project: project ? projectView(request, project) : domainAsProjectView(request, domain) },
     });
+    if (!project) {
+      await removeDomain(domain);
+      return reply.code(204).send();
+    }
     if (await projectHasChildren(db, projectId)) {
       throw new Forbidden('Cannot delete the project since it is not a leaf in the hierarchy.');
     }
