@@ -1,10 +1,10 @@
 // /v3/regions, /v3/services and /v3/endpoints: the service catalog.
 import type { Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { authorize } from '../../common/authorize.js';
 import { requireAuth } from '../../common/context.js';
 import type { ServiceDependencies } from '../../common/dependencies.js';
-import { BadRequest } from '../../common/errors.js';
+import { BadRequest, Conflict } from '../../common/errors.js';
 import {
   deleteEndpoint,
   deleteRegion,
@@ -38,6 +38,53 @@ export const catalogRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
   /** The catalog is in every token: any change must be seen by the next token issued. */
   const changed = () => identity.changed();
 
+  /** POST /v3/regions and PUT /v3/regions/{id}: a region with a given or a new id. */
+  async function createRegion(
+    request: FastifyRequest,
+    body: Static<typeof RegionCreate>['region'],
+    id: string,
+  ) {
+    if (body.parent_region_id)
+      found(await getRegion(db, body.parent_region_id), 'region', body.parent_region_id);
+    const region = {
+      id,
+      description: body.description ?? null,
+      parentRegionId: body.parent_region_id ?? null,
+      extra: extraOf(body, REGION_FIELDS),
+    };
+    await storeUnique('region', `id ${region.id}`, () => insertRegion(db, region));
+    changed();
+    return regionView(request, region);
+  }
+
+  /**
+   * The region of an endpoint being written. `region_id` must name an existing region (400
+   * otherwise); the legacy `region` attribute creates its region when missing, as Keystone
+   * does for clients that use v3 the way they used v2.
+   */
+  async function endpointRegion(body: Record<string, unknown>): Promise<string | null | undefined> {
+    const regionId = body.region_id;
+    if (typeof regionId === 'string') {
+      if (!(await getRegion(db, regionId)))
+        throw new BadRequest(
+          `Invalid input for field/attribute: region_id. Could not find region: ${regionId}.`,
+        );
+      return regionId;
+    }
+    if (regionId === null) return null;
+    const legacy = body.region;
+    if (typeof legacy !== 'string' || legacy === '') return legacy === null ? null : undefined;
+    if (!(await getRegion(db, legacy))) {
+      await storeUnique('region', `id ${legacy}`, () =>
+        insertRegion(db, { id: legacy, description: null, parentRegionId: null, extra: {} }),
+      ).catch((err) => {
+        // Another request made the same region meanwhile: it exists, which is all that counts.
+        if (!(err instanceof Conflict)) throw err;
+      });
+    }
+    return legacy;
+  }
+
   app.get('/v3/regions', async (request) => {
     authorize(policy, request, 'identity:list_regions');
     const query = request.query as Record<string, unknown>;
@@ -55,17 +102,17 @@ export const catalogRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
   app.post('/v3/regions', { schema: { body: RegionCreate } }, async (request, reply) => {
     authorize(policy, request, 'identity:create_region');
     const body = (request.body as Static<typeof RegionCreate>).region;
-    if (body.parent_region_id)
-      found(await getRegion(db, body.parent_region_id), 'region', body.parent_region_id);
-    const region = {
-      id: body.id ?? newId(),
-      description: body.description ?? null,
-      parentRegionId: body.parent_region_id ?? null,
-      extra: extraOf(body, REGION_FIELDS),
-    };
-    await storeUnique('region', `id ${region.id}`, () => insertRegion(db, region));
-    changed();
-    return reply.code(201).send({ region: regionView(request, region) });
+    return reply.code(201).send({ region: await createRegion(request, body, body.id ?? newId()) });
+  });
+  app.put('/v3/regions/:id', { schema: { body: RegionCreate } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    authorize(policy, request, 'identity:create_region');
+    const body = (request.body as Static<typeof RegionCreate>).region;
+    if (body.id !== undefined && body.id !== id)
+      throw new BadRequest(
+        `The region id in the body (${body.id}) does not match the one in the URL (${id}).`,
+      );
+    return reply.code(201).send({ region: await createRegion(request, body, id) });
   });
   app.patch('/v3/regions/:id', { schema: { body: RegionCreate } }, async (request) => {
     const { id } = request.params as { id: string };
@@ -168,9 +215,7 @@ export const catalogRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
     authorize(policy, request, 'identity:create_endpoint');
     const body = (request.body as Static<typeof EndpointCreate>).endpoint;
     found(await getService(db, body.service_id), 'service', body.service_id);
-    const regionId = body.region_id ?? body.region ?? null;
-    if (regionId && !(await getRegion(db, regionId)))
-      throw new BadRequest(`Could not find region: ${regionId}.`);
+    const regionId = (await endpointRegion(body)) ?? null;
     const endpoint = {
       id: newId(),
       serviceId: body.service_id,
@@ -191,14 +236,17 @@ export const catalogRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
     const endpoint = found(await getEndpoint(db, id), 'endpoint', id);
     const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
     const iface = text('interface');
+    const serviceId = text('service_id');
+    if (serviceId) found(await getService(db, serviceId), 'service', serviceId);
+    const region = await endpointRegion(body);
     if (iface && !['public', 'internal', 'admin'].includes(iface))
       throw new BadRequest(`Invalid interface: ${iface}.`);
     const updated = {
       ...endpoint,
       url: text('url') ?? endpoint.url,
       interface: (iface as EndpointInterface | undefined) ?? endpoint.interface,
-      regionId: text('region_id') ?? text('region') ?? endpoint.regionId,
-      serviceId: text('service_id') ?? endpoint.serviceId,
+      regionId: region === undefined ? endpoint.regionId : region,
+      serviceId: serviceId ?? endpoint.serviceId,
       enabled: typeof body.enabled === 'boolean' ? body.enabled : endpoint.enabled,
       extra: { ...endpoint.extra, ...extraOf(body, ENDPOINT_FIELDS) },
     };
