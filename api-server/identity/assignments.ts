@@ -6,6 +6,7 @@ import {
   type IdentityDb,
   listAssignments,
   listImpliedRoleRules,
+  listRoles,
 } from './store.js';
 import { SYSTEM_TARGET } from './tables.js';
 
@@ -96,8 +97,20 @@ export function expandImpliedRoles(
   return [...result];
 }
 
+/** Those of the roles that belong to no domain. */
+export async function globalRoleIds(db: IdentityDb, roleIds: readonly string[]): Promise<string[]> {
+  const roles = await listRoles(db, { ids: [...new Set(roleIds)] });
+  return roles.filter((role) => role.domainId === null).map((role) => role.id);
+}
+
+/**
+ * The roles a user holds on a scope: granted ones and those they imply, less domain-specific
+ * roles, which (as in Keystone) only stand for the roles they imply and never reach a token.
+ */
 export async function effectiveRoleIds(db: IdentityDb, userId: string, scope: Scope): Promise<string[]> {
   const granted = await grantedRoleIds(db, userId, scope);
   if (granted.length === 0) return [];
-  return expandImpliedRoles(granted, await listImpliedRoleRules(db));
+  const expanded = expandImpliedRoles(granted, await listImpliedRoleRules(db));
+  const global = new Set(await globalRoleIds(db, expanded));
+  return expanded.filter((id) => global.has(id));
 }

@@ -1,11 +1,11 @@
 // /v3/roles, implied roles, grants (role assignments made by path) and /v3/role_assignments.
 import type { Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../common/authorize.js';
 import { requireAuth } from '../../common/context.js';
 import type { ServiceDependencies } from '../../common/dependencies.js';
-import { NotFound } from '../../common/errors.js';
-import { expandImpliedRoles } from '../assignments.js';
+import { BadRequest, Forbidden, NotFound } from '../../common/errors.js';
+import { expandImpliedRoles, globalRoleIds } from '../assignments.js';
 import { RoleCreate, RoleUpdate } from '../schemas.js';
 import {
   type AssignmentRecord,
@@ -31,11 +31,12 @@ import {
   newId,
   updateRole,
 } from '../store.js';
-import type { AssignmentType } from '../tables.js';
+import { type AssignmentType, SYSTEM_TARGET } from '../tables.js';
 import { collectionLinks, domainView, groupView, projectView, roleView, userView, v3Url } from '../views.js';
 import { extraOf, found, queryBoolean, queryString, storeUnique } from './common.js';
 
 const ROLE_FIELDS = ['id', 'name', 'domain_id', 'description', 'options', 'links'];
+const PROHIBITED_IMPLIED_ROLES = ['admin'];
 
 export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, { identity, policy }) => {
   app.addHook('preHandler', requireAuth(identity));
@@ -126,6 +127,12 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
 
   app.put('/v3/roles/:priorId/implies/:impliedId', async (request, reply) => {
     const { prior, implied } = await impliedPair(request, 'identity:create_implied_role');
+    // Keystone's rules: admin is never implied (CONF.assignment.prohibited_implied_role), and a
+    // global role cannot imply a domain-specific one.
+    if (PROHIBITED_IMPLIED_ROLES.includes(implied.name))
+      throw new Forbidden(`${implied.id} cannot be an implied role.`);
+    if (prior.domainId === null && implied.domainId !== null)
+      throw new Forbidden('Global role cannot imply a domain-specific role.');
     const rules = await listImpliedRoleRules(db);
     if (!rules.some((rule) => rule.priorRoleId === prior.id && rule.impliedRoleId === implied.id)) {
       await insertImpliedRole(db, prior.id, implied.id);
@@ -215,31 +222,35 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
     withRole: boolean,
   ) {
     const params = request.params as { targetId: string; actorId: string; roleId?: string };
-    const target =
+    const project =
       targetKind === 'projects'
-        ? {
-            project: projectView(
-              request,
-              found(await getProject(db, params.targetId), 'project', params.targetId),
-            ),
-          }
-        : {
-            domain: domainView(
-              request,
-              found(await getDomain(db, params.targetId), 'domain', params.targetId),
-            ),
-          };
+        ? found(await getProject(db, params.targetId), 'project', params.targetId)
+        : undefined;
+    const domain =
+      targetKind === 'domains'
+        ? found(await getDomain(db, params.targetId), 'domain', params.targetId)
+        : undefined;
+    const target = project
+      ? { project: projectView(request, project) }
+      : { domain: domainView(request, domain!) };
+    const targetDomainId = project ? project.domainId : domain!.id;
     const actor =
       actorKind === 'users'
         ? { user: userView(request, found(await getUser(db, params.actorId), 'user', params.actorId)) }
         : { group: groupView(request, found(await getGroup(db, params.actorId), 'group', params.actorId)) };
-    const role =
-      withRole && params.roleId
-        ? { role: roleView(request, found(await getRole(db, params.roleId), 'role', params.roleId)) }
-        : {};
+    const roleRecord =
+      withRole && params.roleId ? found(await getRole(db, params.roleId), 'role', params.roleId) : undefined;
+    const role = roleRecord ? { role: roleView(request, roleRecord) } : {};
     const type =
       `${actorKind === 'users' ? 'User' : 'Group'}${targetKind === 'projects' ? 'Project' : 'Domain'}` as AssignmentType;
-    return { policyTarget: { target: { ...target, ...actor, ...role } }, type, params };
+    /** Keystone: a domain-specific role is granted only within its own domain. */
+    const assertRoleFitsTarget = () => {
+      if (roleRecord?.domainId && roleRecord.domainId !== targetDomainId)
+        throw new Forbidden(
+          `Project or domain ${params.targetId} does not match the domain ${roleRecord.domainId} of role ${roleRecord.id}.`,
+        );
+    };
+    return { policyTarget: { target: { ...target, ...actor, ...role } }, type, params, assertRoleFitsTarget };
   }
 
   for (const targetKind of ['projects', 'domains'] as const) {
@@ -272,8 +283,14 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
         };
       });
       app.put(`${base}/:roleId`, async (request, reply) => {
-        const { policyTarget, type, params } = await grantParts(request, targetKind, actorKind, true);
+        const { policyTarget, type, params, assertRoleFitsTarget } = await grantParts(
+          request,
+          targetKind,
+          actorKind,
+          true,
+        );
         authorize(policy, request, 'identity:create_grant', policyTarget);
+        assertRoleFitsTarget();
         await insertAssignment(db, assignmentOf(type, params));
         identity.changed();
         return reply.code(204).send();
@@ -302,6 +319,86 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
         return reply.code(204).send();
       });
     }
+  }
+
+  // ------------------------------------------------------------ system grants
+  for (const actorKind of ['users', 'groups'] as const) {
+    const singular = actorKind === 'users' ? 'user' : 'group';
+    const type: AssignmentType = actorKind === 'users' ? 'UserSystem' : 'GroupSystem';
+    const base = `/v3/system/${actorKind}/:actorId/roles`;
+
+    /** The actor (404 when missing) and, when the path has one, the role. */
+    async function systemGrantParts(request: FastifyRequest) {
+      const params = request.params as { actorId: string; roleId?: string };
+      if (actorKind === 'users') found(await getUser(db, params.actorId), 'user', params.actorId);
+      else found(await getGroup(db, params.actorId), 'group', params.actorId);
+      const role = params.roleId ? found(await getRole(db, params.roleId), 'role', params.roleId) : undefined;
+      const assignment: AssignmentRecord = {
+        type,
+        actorId: params.actorId,
+        targetId: SYSTEM_TARGET,
+        roleId: params.roleId ?? '',
+        inherited: false,
+      };
+      return {
+        params,
+        role,
+        assignment,
+        target: { [`${singular}_id`]: params.actorId, role_id: params.roleId },
+      };
+    }
+
+    app.get(base, async (request) => {
+      const { params, target } = await systemGrantParts(request);
+      authorize(policy, request, `identity:list_system_grants_for_${singular}`, target);
+      const assignments = await listAssignments(db, {
+        types: [type],
+        actorIds: [params.actorId],
+        targetIds: [SYSTEM_TARGET],
+      });
+      const roles = await listRoles(db, { ids: assignments.map((a) => a.roleId) });
+      return {
+        roles: roles.map((role) => roleView(request, role)),
+        links: {
+          self: v3Url(request, 'system', actorKind, params.actorId, 'roles'),
+          previous: null,
+          next: null,
+        },
+      };
+    });
+    app.put(`${base}/:roleId`, async (request, reply) => {
+      const { role, assignment, target } = await systemGrantParts(request);
+      authorize(policy, request, `identity:create_system_grant_for_${singular}`, target);
+      if (role?.domainId)
+        throw new BadRequest(`Role ${role.id} is domain-specific and cannot be granted on the system.`);
+      await insertAssignment(db, assignment);
+      identity.changed();
+      return reply.code(204).send();
+    });
+    // Keystone answers GET and HEAD alike: 204 when the grant exists.
+    const checkSystemGrant = async (request: FastifyRequest, reply: FastifyReply) => {
+      const { params, assignment, target } = await systemGrantParts(request);
+      authorize(policy, request, `identity:check_system_grant_for_${singular}`, target);
+      const existing = await listAssignments(db, {
+        types: [type],
+        actorIds: [params.actorId],
+        targetIds: [SYSTEM_TARGET],
+        roleId: assignment.roleId,
+      });
+      if (existing.length === 0)
+        throw new NotFound(`Could not find role assignment with role: ${assignment.roleId}.`);
+      return reply.code(204).send();
+    };
+    app.get(`${base}/:roleId`, { exposeHeadRoute: false }, checkSystemGrant);
+    app.head(`${base}/:roleId`, checkSystemGrant);
+    app.delete(`${base}/:roleId`, async (request, reply) => {
+      const { assignment, target } = await systemGrantParts(request);
+      authorize(policy, request, `identity:revoke_system_grant_for_${singular}`, target);
+      if (!(await deleteAssignment(db, assignment)))
+        throw new NotFound(`Could not find role assignment with role: ${assignment.roleId}.`);
+      identity.changed();
+      return reply.code(204).send();
+    });
   }
 
   // ------------------------------------------------------------ role assignments
@@ -350,6 +447,14 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
       assignments = expanded.flatMap((assignment) =>
         expandImpliedRoles([assignment.roleId], rules).map((role) => ({ ...assignment, roleId: role })),
       );
+      // Domain-specific roles only stand for the roles they imply; they are never effective.
+      const globalRoles = new Set(
+        await globalRoleIds(
+          db,
+          assignments.map((a) => a.roleId),
+        ),
+      );
+      assignments = assignments.filter((assignment) => globalRoles.has(assignment.roleId));
     }
     if (roleId) assignments = assignments.filter((assignment) => assignment.roleId === roleId);
     const unique = new Map(
@@ -424,22 +529,16 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
       : assignment.type.endsWith('Domain')
         ? { domain: names?.domains.get(assignment.targetId) ?? { id: assignment.targetId } }
         : { system: { all: true } };
-    const targetPath = assignment.type.endsWith('Project') ? 'projects' : 'domains';
     const actorPath = assignment.type.startsWith('User') ? 'users' : 'groups';
+    const targetPath = assignment.type.endsWith('System')
+      ? ['system']
+      : [assignment.type.endsWith('Project') ? 'projects' : 'domains', assignment.targetId];
     return {
       ...actor,
       role: names?.roles.get(assignment.roleId) ?? { id: assignment.roleId },
       scope: { ...scope, ...(assignment.inherited ? { 'OS-INHERIT:inherited_to': 'projects' } : {}) },
       links: {
-        assignment: v3Url(
-          request,
-          targetPath,
-          assignment.targetId,
-          actorPath,
-          assignment.actorId,
-          'roles',
-          assignment.roleId,
-        ),
+        assignment: v3Url(request, ...targetPath, actorPath, assignment.actorId, 'roles', assignment.roleId),
       },
     };
   }
