@@ -28,6 +28,8 @@ interface Proof {
   projectId?: string;
   /** A token method proof carries on the original token's audit chain and expiry. */
   parentAuditIds?: string[];
+  /** ...and keeps the methods the original token was obtained with. */
+  parentMethods?: string[];
   expiresAt?: Date;
   applicationCredentialId?: string;
 }
@@ -72,7 +74,12 @@ async function proveByPassword(
 function proveByToken(runtime: IdentityRuntime, token: string): Proof {
   try {
     const { payload } = runtime.tokens.validate(token);
-    return { userId: payload.userId, parentAuditIds: payload.auditIds, expiresAt: payload.expiresAt };
+    return {
+      userId: payload.userId,
+      parentAuditIds: payload.auditIds,
+      parentMethods: payload.methods,
+      expiresAt: payload.expiresAt,
+    };
   } catch {
     throw new Unauthorized(NOT_AUTHENTICATED);
   }
@@ -186,7 +193,8 @@ export async function issueToken(
   const issued = runtime.tokens.issue(
     {
       userId: user.id,
-      methods: [...new Set(identity.methods)],
+      // As Keystone: a token obtained with a token lists that token's methods too.
+      methods: [...new Set([...(carried?.parentMethods ?? []), ...identity.methods])],
       scope,
       ...(credential ? { applicationCredentialId: credential.applicationCredentialId } : {}),
     },
