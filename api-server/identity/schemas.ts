@@ -192,12 +192,38 @@ export const ServiceCreate = Type.Object({
     open,
   ),
 });
+export const ServiceUpdate = Type.Object({
+  service: Type.Object(
+    {
+      type: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      name: Type.Optional(Name),
+      description: Type.Optional(Description),
+      enabled: Type.Optional(Type.Boolean()),
+    },
+    open,
+  ),
+});
 export const EndpointCreate = Type.Object({
   endpoint: Type.Object(
     {
       service_id: Id,
       interface: Type.Union([Type.Literal('public'), Type.Literal('internal'), Type.Literal('admin')]),
       url: Type.String({ minLength: 1, maxLength: 2048 }),
+      region_id: Type.Optional(Type.Union([Id, Type.Null()])),
+      region: Type.Optional(Type.Union([Id, Type.Null()])),
+      enabled: Type.Optional(Type.Boolean()),
+    },
+    open,
+  ),
+});
+export const EndpointUpdate = Type.Object({
+  endpoint: Type.Object(
+    {
+      service_id: Type.Optional(Id),
+      interface: Type.Optional(
+        Type.Union([Type.Literal('public'), Type.Literal('internal'), Type.Literal('admin')]),
+      ),
+      url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
       region_id: Type.Optional(Type.Union([Id, Type.Null()])),
       region: Type.Optional(Type.Union([Id, Type.Null()])),
       enabled: Type.Optional(Type.Boolean()),

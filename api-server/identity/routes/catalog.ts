@@ -23,7 +23,7 @@ import {
   updateRegion,
   updateService,
 } from '../catalog-store.js';
-import { EndpointCreate, RegionCreate, ServiceCreate } from '../schemas.js';
+import { EndpointCreate, EndpointUpdate, RegionCreate, ServiceCreate, ServiceUpdate } from '../schemas.js';
 import { newId } from '../store.js';
 import { collectionLinks, endpointView, regionView, serviceView } from '../views.js';
 import { extraOf, found, queryString, storeUnique } from './common.js';
@@ -167,10 +167,10 @@ export const catalogRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
     changed();
     return reply.code(201).send({ service: serviceView(request, service) });
   });
-  app.patch('/v3/services/:id', async (request) => {
+  app.patch('/v3/services/:id', { schema: { body: ServiceUpdate } }, async (request) => {
     const { id } = request.params as { id: string };
     authorize(policy, request, 'identity:update_service', { service_id: id });
-    const body = (request.body as { service: Partial<Static<typeof ServiceCreate>['service']> }).service;
+    const body = (request.body as Static<typeof ServiceUpdate>).service;
     const service = found(await getService(db, id), 'service', id);
     const updated = {
       ...service,
@@ -229,25 +229,20 @@ export const catalogRoutes: FastifyPluginAsync<ServiceDependencies> = async (app
     changed();
     return reply.code(201).send({ endpoint: endpointView(request, endpoint) });
   });
-  app.patch('/v3/endpoints/:id', async (request) => {
+  app.patch('/v3/endpoints/:id', { schema: { body: EndpointUpdate } }, async (request) => {
     const { id } = request.params as { id: string };
     authorize(policy, request, 'identity:update_endpoint', { endpoint_id: id });
-    const body = ((request.body ?? {}) as { endpoint?: Record<string, unknown> }).endpoint ?? {};
+    const body = (request.body as Static<typeof EndpointUpdate>).endpoint;
     const endpoint = found(await getEndpoint(db, id), 'endpoint', id);
-    const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
-    const iface = text('interface');
-    const serviceId = text('service_id');
-    if (serviceId) found(await getService(db, serviceId), 'service', serviceId);
+    if (body.service_id) found(await getService(db, body.service_id), 'service', body.service_id);
     const region = await endpointRegion(body);
-    if (iface && !['public', 'internal', 'admin'].includes(iface))
-      throw new BadRequest(`Invalid interface: ${iface}.`);
     const updated = {
       ...endpoint,
-      url: text('url') ?? endpoint.url,
-      interface: (iface as EndpointInterface | undefined) ?? endpoint.interface,
+      url: body.url ?? endpoint.url,
+      interface: (body.interface as EndpointInterface | undefined) ?? endpoint.interface,
       regionId: region === undefined ? endpoint.regionId : region,
-      serviceId: serviceId ?? endpoint.serviceId,
-      enabled: typeof body.enabled === 'boolean' ? body.enabled : endpoint.enabled,
+      serviceId: body.service_id ?? endpoint.serviceId,
+      enabled: body.enabled ?? endpoint.enabled,
       extra: { ...endpoint.extra, ...extraOf(body, ENDPOINT_FIELDS) },
     };
     await updateEndpoint(db, updated);
