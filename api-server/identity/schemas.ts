@@ -113,6 +113,27 @@ export const ProjectUpdate = Type.Object({
 });
 
 const Password = Type.Union([Type.String({ maxLength: 4096 }), Type.Null()]);
+/** Keystone's user options; null removes an option, anything else is a 400. */
+const OptionFlag = Type.Optional(Type.Union([Type.Boolean(), Type.Null()]));
+const UserOptions = Type.Object(
+  {
+    ignore_change_password_upon_first_use: OptionFlag,
+    ignore_password_expiry: OptionFlag,
+    ignore_lockout_failure_attempts: OptionFlag,
+    lock_password: OptionFlag,
+    ignore_user_inactivity: OptionFlag,
+    multi_factor_auth_enabled: OptionFlag,
+    multi_factor_auth_rules: Type.Optional(
+      Type.Union([
+        Type.Array(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true }), {
+          uniqueItems: true,
+        }),
+        Type.Null(),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
 export const UserCreate = Type.Object({
   user: Type.Object(
     {
@@ -121,7 +142,7 @@ export const UserCreate = Type.Object({
       password: Type.Optional(Password),
       enabled: Type.Optional(Type.Boolean()),
       default_project_id: Type.Optional(Type.Union([Id, Type.Null()])),
-      options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      options: Type.Optional(UserOptions),
     },
     open,
   ),
@@ -133,7 +154,7 @@ export const UserUpdate = Type.Object({
       password: Type.Optional(Password),
       enabled: Type.Optional(Type.Boolean()),
       default_project_id: Type.Optional(Type.Union([Id, Type.Null()])),
-      options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      options: Type.Optional(UserOptions),
       domain_id: Type.Optional(Id),
     },
     open,

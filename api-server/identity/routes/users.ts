@@ -30,8 +30,26 @@ import {
 import { collectionLinks, groupView, projectView, userView } from '../views.js';
 import { extraOf, found, queryBoolean, queryString, storeUnique } from './common.js';
 
-const USER_FIELDS = ['id', 'name', 'domain_id', 'password', 'enabled', 'default_project_id', 'links'];
+const USER_FIELDS = [
+  'id',
+  'name',
+  'domain_id',
+  'password',
+  'enabled',
+  'default_project_id',
+  'options',
+  'links',
+];
 const GROUP_FIELDS = ['id', 'name', 'domain_id', 'description', 'links'];
+
+/** A user's options after a request sets some: a null removes that option, as in Keystone. */
+function mergedOptions(
+  current: unknown,
+  given: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const merged = { ...(current as Record<string, unknown> | undefined), ...given };
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== null));
+}
 
 function checkPasswordLength(password: string) {
   if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
@@ -61,6 +79,14 @@ export const userRoutes: FastifyPluginAsync<ServiceDependencies> = async (
     if (!user || !(await verifyPassword(body.original_password, user.passwordHash))) {
       throw new Unauthorized('The request you have made requires authentication.');
     }
+    // Keystone authenticates the user for this: a disabled user (or domain) cannot.
+    const domain = await getDomain(db, user.domainId);
+    if (!user.enabled || !domain?.enabled)
+      throw new Unauthorized('The request you have made requires authentication.');
+    if (user.extra.options && (user.extra.options as Record<string, unknown>).lock_password === true)
+      throw new BadRequest(
+        'You cannot change your password at this time due to password policy disallowing password changes.',
+      );
     checkPasswordLength(body.password);
     await updateUser(db, { ...user, passwordHash: await hashPassword(body.password, rounds) }, true);
     await identity.revoke({ userId });
@@ -117,7 +143,7 @@ export const userRoutes: FastifyPluginAsync<ServiceDependencies> = async (
         enabled: body.enabled ?? true,
         defaultProjectId: body.default_project_id ?? null,
         passwordHash: body.password ? await hashPassword(body.password, rounds) : null,
-        extra: extraOf(body, USER_FIELDS),
+        extra: { ...extraOf(body, USER_FIELDS), options: mergedOptions(undefined, body.options) },
       };
       await storeUnique('user', `name ${user.name} at domain ID ${domainId}`, () => insertUser(db, user));
       identity.changed();
@@ -148,7 +174,11 @@ export const userRoutes: FastifyPluginAsync<ServiceDependencies> = async (
             ? await hashPassword(body.password, rounds)
             : null
           : user.passwordHash,
-        extra: { ...user.extra, ...extraOf(body, USER_FIELDS) },
+        extra: {
+          ...user.extra,
+          ...extraOf(body, USER_FIELDS),
+          options: mergedOptions(user.extra.options, body.options),
+        },
       };
       await storeUnique('user', `name ${updated.name} at domain ID ${user.domainId}`, () =>
         updateUser(db, updated, passwordChanged),
