@@ -1,4 +1,4 @@
-// The real tempest (Debian's tempest 33) against `overcast up` on SQLite, with the identity
+// The real tempest (Debian's tempest 33) against `overcast up` on SQLite (or MariaDB), with the identity
 // test list (test/harness/tempest-identity.txt) and only the identity service available. What
 // tempest says is written to a report in the run's directory and summarised on stderr; the
 // run must have no failures and at least MIN_PASSED passes. Tests of features that are
@@ -6,12 +6,14 @@
 //
 // OVERCAST_TEMPEST_REGEX narrows the run to the tests matching it while working on one area;
 // the pass count is then not enforced (there is no known number for an arbitrary selection).
+// OVERCAST_TEMPEST_DIALECTS=sqlite,mysql runs it on MariaDB too (from the kit's mariadb).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../lib/kit/common.js';
+import { createDatabaseFor, type Dialect } from './harness/databases.js';
 import { readTestList, runTempest, type TempestResult } from './harness/tempest.js';
 
 const OVERCAST = join(import.meta.dirname, '..', 'bin', 'overcast');
@@ -64,7 +66,12 @@ function report(result: TempestResult): string {
   return lines.join('\n');
 }
 
-describe('tempest identity v3 against overcast up', () => {
+const DIALECTS = (process.env.OVERCAST_TEMPEST_DIALECTS ?? 'sqlite')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name): name is Dialect => name === 'sqlite' || name === 'mysql');
+
+describe.each(DIALECTS)('tempest identity v3 against overcast up on %s', (dialect: Dialect) => {
   let workDir: string;
   let child: ChildProcess;
   let authUrl: string;
@@ -72,10 +79,11 @@ describe('tempest identity v3 against overcast up', () => {
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'overcast-tempest-identity-'));
+    const databaseUrl = await createDatabaseFor(dialect, workDir);
     const port = await freePort();
     child = spawn(OVERCAST, ['up', '--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OVERCAST_DATABASE_URL: `sqlite:${join(workDir, 'overcast.sqlite')}` },
+      env: { ...process.env, OVERCAST_DATABASE_URL: databaseUrl },
     });
     let stderr = '';
     child.stderr?.on('data', (chunk) => {
