@@ -244,6 +244,32 @@ describe('roles', () => {
   });
 });
 
+describe('links', () => {
+  it('are absolute, with previous and next on collections', async () => {
+    const admins = await roleId('admin');
+    const userId = (await call(admin, 'GET', '/users?name=admin')).body.users[0].id;
+    const projectId = (await call(admin, 'GET', '/projects?name=admin')).body.projects[0].id;
+    for (const path of [
+      `/role_assignments?user.id=${userId}`,
+      '/auth/projects',
+      `/projects/${projectId}/users/${userId}/roles`,
+    ]) {
+      const response = await call(admin, 'GET', path);
+      expect(response.status, path).toBe(200);
+      expect(response.body.links, path).toEqual({
+        self: expect.stringMatching(/^http:\/\/.+\/identity\/v3\//),
+        previous: null,
+        next: null,
+      });
+    }
+    const implies = (await call(admin, 'GET', `/roles/${admins}/implies`)).body.links;
+    expect(implies.self).toMatch(new RegExp(`^http://.+/identity/v3/roles/${admins}/implies$`));
+    expect((await call(admin, 'GET', '/role_inferences')).body.links.self).toMatch(
+      /^http:\/\/.+\/role_inferences$/,
+    );
+  });
+});
+
 describe('tokens and users', () => {
   it('lists the original methods in a token obtained with a token', async () => {
     const unscoped = await byPassword('admin', ADMIN_PASSWORD);

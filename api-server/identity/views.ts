@@ -17,6 +17,16 @@ export function collectionLinks(request: FastifyRequest, collection: string) {
   return { self: `${v3Url(request, collection)}${query}`, previous: null, next: null };
 }
 
+/** The absolute URL the client asked for, query included. */
+export function requestUrl(request: FastifyRequest): string {
+  return joinUrl(requestBaseUrl(request), request.url);
+}
+
+/** Links of a collection reached by a nested path (grants, /v3/auth/projects, ...). */
+export function requestLinks(request: FastifyRequest) {
+  return { self: requestUrl(request), previous: null, next: null };
+}
+
 export const domainView = (request: FastifyRequest, domain: DomainRecord) => ({
   ...domain.extra,
   id: domain.id,

@@ -32,7 +32,17 @@ import {
   updateRole,
 } from '../store.js';
 import { type AssignmentType, SYSTEM_TARGET } from '../tables.js';
-import { collectionLinks, domainView, groupView, projectView, roleView, userView, v3Url } from '../views.js';
+import {
+  collectionLinks,
+  domainView,
+  groupView,
+  projectView,
+  requestLinks,
+  requestUrl,
+  roleView,
+  userView,
+  v3Url,
+} from '../views.js';
 import { extraOf, found, queryBoolean, queryString, storeUnique } from './common.js';
 
 const ROLE_FIELDS = ['id', 'name', 'domain_id', 'description', 'options', 'links'];
@@ -186,7 +196,7 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
       .map((rule) => rule.impliedRoleId);
     return {
       role_inference: ruleView(request, prior, await listRoles(db, { ids })),
-      links: { self: request.url },
+      links: { self: requestUrl(request) },
     };
   });
 
@@ -207,7 +217,7 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
           rules.filter((rule) => rule.priorRoleId === priorId).map((rule) => roles.get(rule.impliedRoleId)!),
         ),
       ),
-      links: { self: request.url },
+      links: { self: requestUrl(request) },
     };
   });
 
@@ -279,7 +289,7 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
         const roles = await listRoles(db, { ids: assignments.map((a) => a.roleId) });
         return {
           roles: roles.map((role) => roleView(request, role)),
-          links: { self: request.url, previous: null, next: null },
+          links: requestLinks(request),
         };
       });
       app.put(`${base}/:roleId`, async (request, reply) => {
@@ -464,7 +474,7 @@ export const roleRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, {
     const names = includeNames ? await namesFor([...unique.values()]) : undefined;
     return {
       role_assignments: [...unique.values()].map((assignment) => assignmentView(request, assignment, names)),
-      links: { self: request.url, previous: null, next: null },
+      links: requestLinks(request),
     };
   });
 

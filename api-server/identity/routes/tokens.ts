@@ -7,7 +7,7 @@ import { NotFound } from '../../common/errors.js';
 import { issueToken } from '../authentication.js';
 import { AuthRequest } from '../schemas.js';
 import { groupIdsOfUser, listAssignments, listDomains, listProjects } from '../store.js';
-import { projectView, tokenView } from '../views.js';
+import { projectView, requestLinks, tokenView } from '../views.js';
 
 const SUBJECT_TOKEN = 'x-subject-token';
 
@@ -64,7 +64,7 @@ export const tokenRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, 
 
   app.get('/v3/auth/catalog', authenticated, async (request) => {
     authorize(policy, request, 'identity:get_auth_catalog');
-    return { catalog: await identity.catalog(), links: { self: request.url, previous: null, next: null } };
+    return { catalog: await identity.catalog(), links: requestLinks(request) };
   });
 
   /** Projects and domains the caller holds a role on, directly or through a group. */
@@ -85,7 +85,7 @@ export const tokenRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, 
     });
     return {
       projects: projects.map((project) => projectView(request, project)),
-      links: { self: request.url, previous: null, next: null },
+      links: requestLinks(request),
     };
   });
 
@@ -97,7 +97,7 @@ export const tokenRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, 
     );
     return {
       domains: domains.map((domain) => ({ id: domain.id, name: domain.name, enabled: domain.enabled })),
-      links: { self: request.url, previous: null, next: null },
+      links: requestLinks(request),
     };
   });
 };
