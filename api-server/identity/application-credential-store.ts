@@ -12,6 +12,8 @@ export interface ApplicationCredentialRecord {
   secretHash: string;
   description: string | null;
   expiresAt: Date | null;
+  /** expires_at as Keystone shows it: naive UTC with microseconds, exactly as the caller gave it. */
+  expiresAtText: string | null;
   /** Restricted credentials (the default) may not create other credentials or trusts. */
   unrestricted: boolean;
   roleIds: string[];
@@ -26,10 +28,24 @@ const toApplicationCredential = (
   projectId: row.project_id,
   secretHash: row.secret_hash,
   description: row.description,
-  expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+  expiresAt: row.expires_at ? new Date(`${row.expires_at}Z`) : null,
+  expiresAtText: row.expires_at,
   unrestricted: fromBit(row.unrestricted),
   roleIds: fromJsonColumn<string[]>(row.role_ids),
 });
+
+/**
+ * Keystone's rendering of an expiry: UTC without a zone suffix and with six fractional
+ * digits. Microseconds the caller sent are kept (a JavaScript Date would drop them), so the
+ * value reads back exactly as it was given. Undefined for text that is no timestamp.
+ */
+export function keystoneExpiry(text: string): string | undefined {
+  const utc = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(?:Z|[+-]00:?00)?$/.exec(text);
+  if (utc) return `${utc[1]}.${(utc[2] ?? '').padEnd(6, '0')}`;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) return undefined;
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000');
+}
 
 export async function insertApplicationCredential(
   db: IdentityDb,
@@ -44,7 +60,7 @@ export async function insertApplicationCredential(
       project_id: credential.projectId,
       secret_hash: credential.secretHash,
       description: credential.description,
-      expires_at: credential.expiresAt?.toISOString() ?? null,
+      expires_at: credential.expiresAtText,
       unrestricted: toBit(credential.unrestricted),
       role_ids: JSON.stringify(credential.roleIds),
       created_at: isoNow(),

@@ -12,6 +12,7 @@ import {
   deleteApplicationCredential,
   getApplicationCredential,
   insertApplicationCredential,
+  keystoneExpiry,
   listApplicationCredentials,
 } from '../application-credential-store.js';
 import { hashPassword } from '../passwords.js';
@@ -54,7 +55,7 @@ export const applicationCredentialRoutes: FastifyPluginAsync<ServiceDependencies
     name: credential.name,
     description: credential.description,
     project_id: credential.projectId,
-    expires_at: credential.expiresAt?.toISOString() ?? null,
+    expires_at: credential.expiresAtText,
     unrestricted: credential.unrestricted,
     roles: roles
       .filter((role) => credential.roleIds.includes(role.id))
@@ -98,13 +99,13 @@ export const applicationCredentialRoutes: FastifyPluginAsync<ServiceDependencies
           throw new Forbidden(`Cannot grant a role the token does not hold: ${ref.id ?? ref.name}.`);
         return match.id;
       });
-      let expiresAt: Date | null = null;
+      let expiresAtText: string | null = null;
       if (body.expires_at) {
-        expiresAt = new Date(body.expires_at);
-        if (Number.isNaN(expiresAt.getTime()))
-          throw new BadRequest(`Invalid expires_at: ${body.expires_at}.`);
-        if (expiresAt.getTime() < Date.now())
+        expiresAtText = keystoneExpiry(body.expires_at) ?? null;
+        if (!expiresAtText) throw new BadRequest(`Invalid expires_at: ${body.expires_at}.`);
+        if (Date.parse(`${expiresAtText}Z`) < Date.now()) {
           throw new BadRequest('The expiration time must be in the future.');
+        }
       }
       const secret = body.secret ?? randomBytes(48).toString('base64url');
       const credential: ApplicationCredentialRecord = {
@@ -114,7 +115,8 @@ export const applicationCredentialRoutes: FastifyPluginAsync<ServiceDependencies
         projectId: context.scope.project.id,
         secretHash: await hashPassword(secret, config.identity.passwordHashRounds),
         description: body.description ?? null,
-        expiresAt,
+        expiresAt: expiresAtText ? new Date(`${expiresAtText}Z`) : null,
+        expiresAtText,
         unrestricted: body.unrestricted ?? false,
         roleIds: [...new Set(roleIds)],
       };
