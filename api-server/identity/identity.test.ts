@@ -1,95 +1,20 @@
 // The identity service over HTTP in-process, on SQLite: scopes, rescoping, implied roles,
 // groups, and the negative cases (disabled project, cross-project access, oversized and
 // malformed bodies) — no answer may be a 500.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBus } from '../../lib/bus/index.js';
-import type { MessageBus } from '../../lib/bus/types.js';
-import { type Config, defaultConfig } from '../../lib/config.js';
-import { type Database, openDatabase } from '../../lib/db/database.js';
-import { migrateToLatest } from '../../lib/db/migrations.js';
-import { createLogger } from '../../lib/log.js';
-import { buildApiServer } from '../server.js';
-import { SERVICE_MIGRATIONS, SERVICES } from '../services.js';
-import { bootstrapIdentity } from './bootstrap.js';
+import { ADMIN_PASSWORD, startTestCloud, type TestCloud } from './test-cloud.suite.js';
 
-const ADMIN_PASSWORD = 'admin-secret';
-let app: FastifyInstance;
-let database: Database;
-let bus: MessageBus;
-let dataDir: string;
+let cloud: TestCloud;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'overcast-identity-'));
-  // bcrypt at its lowest cost keeps the suite fast; the cost is configuration, not logic.
-  const config: Config = {
-    ...defaultConfig(),
-    dataDir,
-    identity: { ...defaultConfig().identity, passwordHashRounds: 4 },
-  };
-  const log = createLogger('test', 'silent');
-  database = await openDatabase('sqlite::memory:', { dataDir });
-  await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-  await bootstrapIdentity(database, config, {
-    adminPassword: ADMIN_PASSWORD,
-    publicUrl: 'http://cloud.test',
-    services: SERVICES,
-  });
-  bus = await createBus('memory://', { log });
-  app = await buildApiServer({ config, database, bus }, log);
+  cloud = await startTestCloud();
 });
 
-afterAll(async () => {
-  await app.close();
-  await bus.close();
-  await database.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => cloud.close());
 
-type Scope = Record<string, unknown> | 'unscoped' | undefined;
-
-async function passwordToken(user: string, password: string, scope: Scope) {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/identity/v3/auth/tokens',
-    payload: {
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: user, domain: { id: 'default' }, password } },
-        },
-        ...(scope ? { scope } : {}),
-      },
-    },
-  });
-  return {
-    status: response.statusCode,
-    token: response.headers['x-subject-token'] as string,
-    body: response.json(),
-  };
-}
-
-const adminToken = async () =>
-  (await passwordToken('admin', ADMIN_PASSWORD, { project: { name: 'admin', domain: { id: 'default' } } }))
-    .token;
-
-async function call(
-  token: string,
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-  url: string,
-  payload?: unknown,
-) {
-  const response = await app.inject({
-    method,
-    url: `/identity/v3${url}`,
-    headers: { 'x-auth-token': token },
-    payload: payload as object,
-  });
-  return { status: response.statusCode, body: response.body ? response.json() : undefined };
-}
+const passwordToken: TestCloud['byPassword'] = (...args) => cloud.byPassword(...args);
+const adminToken = () => cloud.adminToken();
+const call: TestCloud['call'] = (...args) => cloud.call(...args);
 
 /** A project with a user holding `role` on it; returns their ids. */
 async function projectWithUser(name: string, role: string) {
@@ -131,7 +56,7 @@ describe('token scopes', () => {
   it('rescopes an unscoped token with the token method, keeping its expiry and audit chain', async () => {
     const { userName, projectId } = await projectWithUser('rescope', 'member');
     const unscoped = await passwordToken(userName, 'pw', 'unscoped');
-    const response = await app.inject({
+    const response = await cloud.app.inject({
       method: 'POST',
       url: '/identity/v3/auth/tokens?nocatalog',
       payload: {
@@ -210,7 +135,7 @@ describe('negative cases', () => {
 
   it('answers oversized, malformed and ill-typed bodies with 4xx in Keystone’s shape, never 500', async () => {
     const admin = await adminToken();
-    const oversized = await app.inject({
+    const oversized = await cloud.app.inject({
       method: 'POST',
       url: '/identity/v3/projects',
       headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
@@ -236,7 +161,7 @@ describe('negative cases', () => {
       ['GET', '/role_assignments?effective=perhaps', undefined],
     ];
     for (const [method, url, payload] of bodies) {
-      const response = await app.inject({
+      const response = await cloud.app.inject({
         method: method as 'GET',
         url: `/identity/v3${url}`,
         headers: { 'x-auth-token': admin },
@@ -259,7 +184,7 @@ describe('negative cases', () => {
       application_credential: { name: 'c' },
     });
     expect(created.status).toBe(201);
-    const auth = await app.inject({
+    const auth = await cloud.app.inject({
       method: 'POST',
       url: '/identity/v3/auth/tokens',
       payload: {

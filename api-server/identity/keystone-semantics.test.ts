@@ -1,90 +1,25 @@
 // Keystone behaviours tempest relies on, in-process on SQLite: domains that take their contents
 // with them, projects acting as domains, legacy endpoint regions, system grants, domain-specific
 // roles, the methods of a rescoped token, user options and self-service password changes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBus } from '../../lib/bus/index.js';
-import type { MessageBus } from '../../lib/bus/types.js';
-import { type Config, defaultConfig } from '../../lib/config.js';
-import { type Database, openDatabase } from '../../lib/db/database.js';
-import { migrateToLatest } from '../../lib/db/migrations.js';
-import { createLogger } from '../../lib/log.js';
-import { buildApiServer } from '../server.js';
-import { SERVICE_MIGRATIONS, SERVICES } from '../services.js';
-import { bootstrapIdentity } from './bootstrap.js';
+import { ADMIN_PASSWORD, startTestCloud, type TestCloud } from './test-cloud.suite.js';
 
-const ADMIN_PASSWORD = 'admin-secret';
-let app: FastifyInstance;
-let database: Database;
-let bus: MessageBus;
-let dataDir: string;
+let cloud: TestCloud;
 let admin: string;
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-async function call(token: string, method: Method, url: string, payload?: unknown) {
-  const response = await app.inject({
-    method,
-    url: `/identity/v3${url}`,
-    headers: { 'x-auth-token': token },
-    payload: payload as object,
-  });
-  return { status: response.statusCode, body: response.body ? response.json() : undefined };
-}
-
-async function issue(auth: Record<string, unknown>) {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/identity/v3/auth/tokens?nocatalog',
-    payload: { auth },
-  });
-  return {
-    status: response.statusCode,
-    token: response.headers['x-subject-token'] as string,
-    body: response.json(),
-  };
-}
-
-const byPassword = (name: string, password: string, scope?: Record<string, unknown>) =>
-  issue({
-    identity: { methods: ['password'], password: { user: { name, password, domain: { id: 'default' } } } },
-    ...(scope ? { scope } : {}),
-  });
+const call: TestCloud['call'] = (...args) => cloud.call(...args);
+const issue = (auth: Record<string, unknown>) => cloud.issue(auth, '?nocatalog');
+const byPassword: TestCloud['byPassword'] = (...args) => cloud.byPassword(...args);
 
 const roleId = async (name: string) =>
   (await call(admin, 'GET', `/roles?name=${name}`)).body.roles[0].id as string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'overcast-keystone-'));
-  const config: Config = {
-    ...defaultConfig(),
-    dataDir,
-    identity: { ...defaultConfig().identity, passwordHashRounds: 4 },
-  };
-  const log = createLogger('test', 'silent');
-  database = await openDatabase('sqlite::memory:', { dataDir });
-  await migrateToLatest(database, SERVICE_MIGRATIONS, log);
-  await bootstrapIdentity(database, config, {
-    adminPassword: ADMIN_PASSWORD,
-    publicUrl: 'http://cloud.test',
-    services: SERVICES,
-  });
-  bus = await createBus('memory://', { log });
-  app = await buildApiServer({ config, database, bus }, log);
-  admin = (
-    await byPassword('admin', ADMIN_PASSWORD, { project: { name: 'admin', domain: { id: 'default' } } })
-  ).token;
+  cloud = await startTestCloud();
+  admin = await cloud.adminToken();
 });
 
-afterAll(async () => {
-  await app.close();
-  await bus.close();
-  await database.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => cloud.close());
 
 describe('domains', () => {
   it('deletes a disabled domain together with its projects, users, groups and roles', async () => {
@@ -306,7 +241,7 @@ describe('tokens and users', () => {
     const user = (await call(admin, 'POST', '/users', { user: { name: 'changer', password: 'old' } })).body
       .user;
     const change = (original: string, password: string) =>
-      app.inject({
+      cloud.app.inject({
         method: 'POST',
         url: `/identity/v3/users/${user.id}/password`,
         payload: { user: { original_password: original, password } },
