@@ -1,6 +1,5 @@
 // The `overcast` executable as a user and scripts meet it: help, exit codes, configuration
 // errors, db-sync on both databases, and the all-in-one serving and stopping cleanly.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
 import { freePort } from '../lib/kit/common.js';
 import { createDatabaseFor } from './harness/databases.js';
+import { OVERCAST, type RunningUp, startUp } from './harness/overcast-up.js';
 
-const OVERCAST = join(import.meta.dirname, '..', 'bin', 'overcast');
 let workDir: string;
 
 const overcast = (args: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -95,37 +94,24 @@ describe('overcast command line', () => {
 });
 
 describe('overcast up', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => {
-    child?.kill('SIGKILL');
+  let up: RunningUp | undefined;
+  afterAll(async () => {
+    await up?.stop();
   });
 
   it('serves the API on the embedded defaults and stops cleanly on SIGTERM', async () => {
     const dataDir = join(workDir, 'aio');
     const port = await freePort();
-    child = spawn(OVERCAST, ['up', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
-
-    const deadline = Date.now() + 30_000;
-    while (!stderr.includes('Overcast is up')) {
-      if (Date.now() > deadline) throw new Error(`overcast up did not come up:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(stderr).toContain(`http://127.0.0.1:${port}`);
+    up = await startUp(['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`]);
+    expect(up.stderr()).toContain(`http://127.0.0.1:${port}`);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     const discovery = await fetch(`http://127.0.0.1:${port}/identity`);
     expect(discovery.status).toBe(300);
     expect((await stat(join(dataDir, 'overcast.sqlite'))).isFile()).toBe(true);
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await up.stop()).toBe(0);
+    up = undefined;
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     expect(await readFile(join(dataDir, 'overcast.sqlite')).then((b) => b.length)).toBeGreaterThan(0);
   });

@@ -1,7 +1,6 @@
 // The seeds' identity walk-through, driven by the real `openstack` CLI (Debian's
 // python-openstackclient) against `overcast up`, on SQLite and on MariaDB.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,22 +8,13 @@ import { run } from '../lib/exec.js';
 import { freePort } from '../lib/kit/common.js';
 import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
 import { createDatabaseFor, type Dialect } from './harness/databases.js';
-
-const OVERCAST = join(import.meta.dirname, '..', 'bin', 'overcast');
-
-/** The variables an openrc file exports. */
-async function sourceOpenrc(file: string): Promise<Record<string, string>> {
-  const text = await readFile(file, 'utf8');
-  return Object.fromEntries(
-    [...text.matchAll(/^export (\w+)='([^']*)'$/gm)].map((match) => [match[1]!, match[2]!]),
-  );
-}
+import { OVERCAST, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
 
 describe.each(['sqlite', 'mysql'] as const)(
   'identity walk-through with the openstack CLI on %s',
   (dialect: Dialect) => {
     let workDir: string;
-    let child: ChildProcess;
+    let up: RunningUp;
     let adminEnv: Record<string, string>;
     let baseUrl: string;
 
@@ -41,26 +31,14 @@ describe.each(['sqlite', 'mysql'] as const)(
       const databaseUrl = await createDatabaseFor(dialect, workDir);
       const port = await freePort();
       baseUrl = `http://127.0.0.1:${port}`;
-      child = spawn(OVERCAST, ['up', '--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, OVERCAST_DATABASE_URL: databaseUrl },
+      up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
+        OVERCAST_DATABASE_URL: databaseUrl,
       });
-      let stderr = '';
-      child.stderr?.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const deadline = Date.now() + 60_000;
-      while (!stderr.includes('Overcast is up')) {
-        if (child.exitCode !== null || Date.now() > deadline)
-          throw new Error(`overcast up failed:\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
       adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
     });
 
     afterAll(async () => {
-      child?.kill('SIGTERM');
-      await new Promise((resolve) => child?.once('exit', resolve));
+      await up?.stop();
       await rm(workDir, { recursive: true, force: true });
     });
 

@@ -7,16 +7,15 @@
 // OVERCAST_TEMPEST_REGEX narrows the run to the tests matching it while working on one area;
 // the pass count is then not enforced (there is no known number for an arbitrary selection).
 // OVERCAST_TEMPEST_DIALECTS=sqlite,mysql runs it on MariaDB too (from the kit's mariadb).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../lib/kit/common.js';
 import { createDatabaseFor, type Dialect } from './harness/databases.js';
+import { type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
 import { readTestList, runTempest, type TempestResult } from './harness/tempest.js';
 
-const OVERCAST = join(import.meta.dirname, '..', 'bin', 'overcast');
 const TEST_LIST = join(import.meta.dirname, 'harness', 'tempest-identity.txt');
 
 /** What really passes of the list with the exclusions below; raise it when more do. */
@@ -26,14 +25,6 @@ const MIN_PASSED = 99;
 const EXCLUSIONS: { pattern: string; reason: string }[] = [];
 
 const RUN_TIMEOUT_MS = 20 * 60_000;
-
-/** The variables an openrc file exports. */
-async function sourceOpenrc(file: string): Promise<Record<string, string>> {
-  const text = await readFile(file, 'utf8');
-  return Object.fromEntries(
-    [...text.matchAll(/^export (\w+)='([^']*)'$/gm)].map((match) => [match[1]!, match[2]!]),
-  );
-}
 
 /** The report: counts, then every failure, skip and exclusion with its reason, then the passes. */
 function report(result: TempestResult): string {
@@ -66,7 +57,7 @@ const DIALECTS = (process.env.OVERCAST_TEMPEST_DIALECTS ?? 'sqlite')
 
 describe.each(DIALECTS)('tempest identity v3 against overcast up on %s', (dialect: Dialect) => {
   let workDir: string;
-  let child: ChildProcess;
+  let up: RunningUp | undefined;
   let authUrl: string;
   let admin: Record<string, string>;
 
@@ -74,28 +65,15 @@ describe.each(DIALECTS)('tempest identity v3 against overcast up on %s', (dialec
     workDir = await mkdtemp(join(tmpdir(), 'overcast-tempest-identity-'));
     const databaseUrl = await createDatabaseFor(dialect, workDir);
     const port = await freePort();
-    child = spawn(OVERCAST, ['up', '--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, OVERCAST_DATABASE_URL: databaseUrl },
+    up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
+      OVERCAST_DATABASE_URL: databaseUrl,
     });
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const deadline = Date.now() + 60_000;
-    while (!stderr.includes('Overcast is up')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`overcast up failed:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     admin = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
     authUrl = `http://127.0.0.1:${port}/identity/v3`;
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await up?.stop();
     // The report stays for reading when the run failed; a clean run leaves nothing behind.
     if (workDir && !process.env.OVERCAST_KEEP_TEMPEST) {
       const reportText = await readFile(join(workDir, 'tempest-report.txt'), 'utf8').catch(() => '');

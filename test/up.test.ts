@@ -1,7 +1,6 @@
 // `overcast up --with ...`: the all-in-one on the same real components the suite uses,
 // started from the kit under DATA_DIR/components, stopped completely on SIGTERM, and able to
 // start again on the same data directory.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,32 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
 import { freePort } from '../lib/kit/common.js';
 import { required } from './harness/inject.js';
-
-const OVERCAST = join(import.meta.dirname, '..', 'bin', 'overcast');
-
-interface RunningUp {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startUp(args: string[]): Promise<RunningUp> {
-  const child = spawn(OVERCAST, ['up', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 150_000;
-  while (!stderr.includes('Overcast is up')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`overcast up did not come up (exit ${child.exitCode}):\n${stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return { child, stderr: () => stderr, exited };
-}
+import { type RunningUp, startUp } from './harness/overcast-up.js';
 
 /** Processes whose command line mentions `dir`: what the kit started there. */
 async function processesUnder(dir: string): Promise<string[]> {
@@ -46,8 +20,7 @@ const dataDir = await mkdtemp(join(tmpdir(), 'overcast-up-'));
 let running: RunningUp | undefined;
 
 afterAll(async () => {
-  running?.child.kill('SIGTERM');
-  await running?.exited;
+  await running?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -86,8 +59,7 @@ describe('overcast up --with mariadb,rabbitmq,kubernetes', () => {
   });
 
   it('stops every component it started on SIGTERM and exits 0', async () => {
-    running!.child.kill('SIGTERM');
-    expect(await running!.exited).toBe(0);
+    expect(await running!.stop()).toBe(0);
     running = undefined;
     expect(await processesUnder(join(dataDir, 'components'))).toEqual([]);
   });
@@ -118,8 +90,7 @@ describe('overcast up --with mariadb,rabbitmq,kubernetes', () => {
     const after = await stat(migrationTable);
     expect(after.ino).toBe(before.ino);
     expect(after.birthtimeMs).toBe(before.birthtimeMs);
-    running.child.kill('SIGTERM');
-    expect(await running.exited).toBe(0);
+    expect(await running.stop()).toBe(0);
     running = undefined;
   });
 });

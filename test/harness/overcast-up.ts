@@ -1,0 +1,58 @@
+// `overcast up` as tests run it: a child process, ready once it prints "Overcast is up", and
+// the admin's openrc read back from its data directory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const OVERCAST = join(import.meta.dirname, '..', '..', 'bin', 'overcast');
+
+export interface RunningUp {
+  child: ChildProcess;
+  /** Everything it wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code once it has exited. */
+  exited: Promise<number | null>;
+  /** SIGTERM, then its exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startUp(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 150_000,
+): Promise<RunningUp> {
+  const child = spawn(OVERCAST, ['up', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + timeoutMs;
+  while (!stderr.includes('Overcast is up')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`overcast up did not come up (exit ${child.exitCode}):\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The variables an openrc file exports. */
+export async function sourceOpenrc(file: string): Promise<Record<string, string>> {
+  const text = await readFile(file, 'utf8');
+  return Object.fromEntries(
+    [...text.matchAll(/^export (\w+)='([^']*)'$/gm)].map((match) => [match[1]!, match[2]!]),
+  );
+}
