@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
 import { freePort } from '../lib/kit/common.js';
 import { createDatabaseFor } from './harness/databases.js';
-import { OVERCAST, type RunningUp, startUp } from './harness/overcast-up.js';
+import { apiPort, OVERCAST, type RunningUp, startUp } from './harness/overcast-up.js';
 
 let workDir: string;
 
@@ -101,7 +101,7 @@ describe('overcast up', () => {
 
   it('serves the API on the embedded defaults and stops cleanly on SIGTERM', async () => {
     const dataDir = join(workDir, 'aio');
-    const port = await freePort();
+    const port = await apiPort();
     up = await startUp(['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`]);
     expect(up.stderr()).toContain(`http://127.0.0.1:${port}`);
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
-import { freePort } from '../lib/kit/common.js';
 import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
 import { createDatabaseFor, type Dialect } from './harness/databases.js';
-import { OVERCAST, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+import { apiPort, OVERCAST, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
 
 describe.each(['sqlite', 'mysql'] as const)(
   'identity walk-through with the openstack CLI on %s',
@@ -29,7 +28,7 @@ describe.each(['sqlite', 'mysql'] as const)(
     beforeAll(async () => {
       workDir = await mkdtemp(join(tmpdir(), `overcast-identity-${dialect}-`));
       const databaseUrl = await createDatabaseFor(dialect, workDir);
-      const port = await freePort();
+      const port = await apiPort();
       baseUrl = `http://127.0.0.1:${port}`;
       up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
         OVERCAST_DATABASE_URL: databaseUrl,

@@ -11,9 +11,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../lib/kit/common.js';
 import { createDatabaseFor, type Dialect } from './harness/databases.js';
-import { type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+import { apiPort, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
 import { readTestList, runTempest, type TempestResult } from './harness/tempest.js';
 
 const TEST_LIST = join(import.meta.dirname, 'harness', 'tempest-identity.txt');
@@ -64,7 +63,7 @@ describe.each(DIALECTS)('tempest identity v3 against overcast up on %s', (dialec
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'overcast-tempest-identity-'));
     const databaseUrl = await createDatabaseFor(dialect, workDir);
-    const port = await freePort();
+    const port = await apiPort();
     up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
       OVERCAST_DATABASE_URL: databaseUrl,
     });

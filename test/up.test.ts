@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
-import { freePort } from '../lib/kit/common.js';
 import { required } from './harness/inject.js';
-import { type RunningUp, startUp } from './harness/overcast-up.js';
+import { apiPort, type RunningUp, startUp } from './harness/overcast-up.js';
 
 /** Processes whose command line mentions `dir`: what the kit started there. */
 async function processesUnder(dir: string): Promise<string[]> {
@@ -26,7 +25,7 @@ afterAll(async () => {
 
 describe('overcast up --with mariadb,rabbitmq,kubernetes', () => {
   it('runs the API on MariaDB and RabbitMQ with a control plane and the operator beside it', async () => {
-    const port = await freePort();
+    const port = await apiPort();
     const args = [
       '--data-dir',
       dataDir,
@@ -76,7 +75,7 @@ describe('overcast up --with mariadb,rabbitmq,kubernetes', () => {
       'identity_migrations.frm',
     );
     const before = await stat(migrationTable);
-    const port = await freePort();
+    const port = await apiPort();
     running = await startUp([
       '--data-dir',
       dataDir,

@@ -2,6 +2,7 @@
 // the admin's openrc read back from its data directory.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const OVERCAST = join(import.meta.dirname, '..', '..', 'bin', 'overcast');
@@ -47,6 +48,24 @@ export async function startUp(
       return exited;
     },
   };
+}
+
+/**
+ * A free port for `overcast up --listen`, below the kernel's ephemeral range (32768 and up
+ * here). Ports the kit's components ask the kernel for come from that range, so a component
+ * started by `up --with` can never take the API's port between this check and its listen.
+ */
+export async function apiPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port between 20000 and 32000');
 }
 
 /** The variables an openrc file exports. */
