@@ -7,15 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
-import { DEBIAN_PYTHON, TEMPEST_COMMAND } from '../lib/kit/openstack.js';
+import { DEBIAN_PYTHON, debianPythonEnvironment, TEMPEST_COMMAND } from '../lib/kit/openstack.js';
 import { parseSubunit, testsOf } from './harness/subunit.js';
-import {
-  debianPythonEnvironment,
-  outcomesFromStream,
-  readTestList,
-  storedRunAsV2,
-  type TestOutcome,
-} from './harness/tempest.js';
+import { outcomesFromStream, readTestList, storedRunAsV2, type TestOutcome } from './harness/tempest.js';
 
 // Writes the same results twice: argv[1] as a subunit v2 stream (StreamResultToBytes, what
 // workers emit) and argv[2] as stestr stores a run (subunit v1 through testtools'

@@ -20,6 +20,7 @@ import {
   waitUntil,
 } from './common.js';
 import { ensureDebianPackages } from './debian.js';
+import { debianPythonEnvironment } from './openstack.js';
 
 export const KEYSTONE_PACKAGES = ['keystone', 'uwsgi', 'uwsgi-plugin-python3'] as const;
 
@@ -108,20 +109,6 @@ function layoutOf(stateDir: string): Layout {
   };
 }
 
-/**
- * The environment Debian's Python programs run in: /usr/bin first, so a pyenv or virtualenv
- * python3 earlier on PATH is not picked up, and none of their PYTHON* settings.
- */
-function debianEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !name.startsWith('PYTHON') && name !== 'VIRTUAL_ENV' && !name.startsWith('PYENV'),
-    ),
-  );
-  const rest = (process.env.PATH ?? '').split(':').filter((entry) => entry && !entry.includes('pyenv'));
-  return { ...inherited, PATH: ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...rest].join(':'), ...extra };
-}
-
 export async function startKeystone(ctx: KitContext, options: KeystoneOptions = {}): Promise<Keystone> {
   const workers = options.workers ?? availableParallelism();
   const bcryptRounds = options.bcryptRounds ?? 12;
@@ -147,7 +134,7 @@ export async function startKeystone(ctx: KitContext, options: KeystoneOptions = 
 
   const manage = (args: readonly string[]) =>
     run([KEYSTONE_MANAGE, '--config-file', layout.configFile, ...args], {
-      env: debianEnvironment(),
+      env: debianPythonEnvironment(),
       timeoutMs: 300_000,
     });
   ctx.progress(`keystone: creating database and keys in ${layout.dir}`);
@@ -191,7 +178,7 @@ export async function startKeystone(ctx: KitContext, options: KeystoneOptions = 
     ctx.progress(`keystone: starting uWSGI on 127.0.0.1:${port} (${workers} workers x 1 thread)`);
     const started = Date.now();
     const daemon = await startDaemon(ctx, 'keystone-uwsgi', [UWSGI, '--ini', layout.uwsgiIni], {
-      env: debianEnvironment(),
+      env: debianPythonEnvironment(),
       cwd: layout.dir,
     });
     const handle = handleFor(layout, daemon, {

@@ -37,3 +37,19 @@ export async function tempestVersion(): Promise<string> {
   const { stdout, stderr } = await run([TEMPEST_COMMAND, '--version'], { timeoutMs: 60_000 });
   return versionFromBanner(TEMPEST_COMMAND, stdout || stderr);
 }
+
+/**
+ * The environment Debian's Python programs (the openstack CLI, tempest, stestr, Keystone) run
+ * in: /usr/bin first, because a pyenv or virtualenv python3 earlier on PATH cannot import
+ * their modules (stestr starts its workers as `python3 -m subunit.run`), and none of their
+ * PYTHON* settings.
+ */
+export function debianPythonEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('PYTHON') && name !== 'VIRTUAL_ENV' && !name.startsWith('PYENV'),
+    ),
+  );
+  const rest = (process.env.PATH ?? '').split(':').filter((entry) => entry && !entry.includes('pyenv'));
+  return { ...inherited, PATH: ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...rest].join(':'), ...extra };
+}

@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { run } from '../../lib/exec.js';
-import { DEBIAN_PYTHON, TEMPEST_COMMAND } from '../../lib/kit/openstack.js';
+import { DEBIAN_PYTHON, debianPythonEnvironment, TEMPEST_COMMAND } from '../../lib/kit/openstack.js';
 import { parseSubunit, type SubunitTest, testsOf } from './subunit.js';
 
 export interface ServiceAvailability {
@@ -78,21 +78,6 @@ export interface TempestResult {
   /** Exit code of `tempest run` (124 when stopped by the timeout). */
   exitCode: number;
   seconds: number;
-}
-
-/**
- * The environment Debian's tempest and stestr run in: /usr/bin first, because stestr starts
- * its workers as `python3 -m subunit.run`, and a pyenv or virtualenv python3 earlier on PATH
- * cannot import tempest; none of their PYTHON* settings either.
- */
-export function debianPythonEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !name.startsWith('PYTHON') && name !== 'VIRTUAL_ENV' && !name.startsWith('PYENV'),
-    ),
-  );
-  const rest = (process.env.PATH ?? '').split(':').filter((entry) => entry && !entry.includes('pyenv'));
-  return { ...inherited, PATH: ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...rest].join(':'), ...extra };
 }
 
 /** Reads a test list file: one regex or test id per line, `#` comments and blank lines ignored. */
