@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{lib,api-server,operator,node-agent}/**/*.test.ts'],
+          include: ['{lib,api-server,operator,node-agent,bench}/**/*.test.ts'],
           testTimeout: 10_000,
         },
       },

@@ -27,8 +27,9 @@ export async function buildApiServer(
     bodyLimit: dependencies.config.api.maxBodyBytes,
     genReqId: () => `req-${randomUUID()}`,
     requestIdLogLabel: 'request_id',
-    // fastify's request serializer logs method and URL, never headers or bodies, so tokens
-    // stay out of the logs; lib/log.ts redacts them as a second line of defence.
+    // One access-log line per request (below) instead of fastify's two: logging is a real part
+    // of the cost of a token validation.
+    disableRequestLogging: true,
     ajv: {
       customOptions: {
         // Unknown fields are an error where a schema says so, never silently dropped.
@@ -50,9 +51,27 @@ export async function buildApiServer(
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  // The access log: method, URL and status, never headers or bodies. Its lines have a fixed
+  // shape with nothing secret in it, so they skip the redaction pass lib/log.ts applies to
+  // everything else (on a token validation that pass costs more than the validation).
+  const accessLog = logger.child({}, { redact: [] });
+  app.addHook('onResponse', (request, reply, done) => {
+    accessLog.info(
+      {
+        request_id: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+    done();
   });
 
   // OpenStack clients (tempest among them) send `Content-Type: application/json` on PUT and

@@ -1,6 +1,12 @@
 // Structured logging for all three programs. Secrets never reach a log line: the redact
 // paths cover request headers and bodies that carry passwords, tokens and keys.
-import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import {
+  type DestinationStream,
+  destination as fileDestination,
+  type Logger,
+  type LoggerOptions,
+  pino,
+} from 'pino';
 
 export type { Logger };
 
@@ -33,5 +39,8 @@ export function createLogger(
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Standard output is written asynchronously: lines logged while a write is under way go out
+  // together in the next one, instead of one blocking write per line on the request path.
+  // pino flushes what is pending when the process exits.
+  return pino(options, destination ?? fileDestination({ dest: 1, sync: false }));
 }

@@ -11,19 +11,14 @@ import type { Scope } from './assignments.js';
 import { verifyPassword } from './passwords.js';
 import type { IdentityRuntime } from './runtime.js';
 import type { AuthRequest } from './schemas.js';
-import {
-  findDomainByName,
-  findUserByName,
-  getDomain,
-  getUser,
-  listProjects,
-  type UserRecord,
-} from './store.js';
+import { findUserByName, getDomain, getUser, type UserRecord } from './store.js';
 
 const NOT_AUTHENTICATED = 'The request you have made requires authentication.';
 
 interface Proof {
   userId: string;
+  /** The user as read from the database while proving (password, application credential). */
+  user?: UserRecord;
   /** An application credential fixes the scope to its own project. */
   projectId?: string;
   /** A token method proof carries on the original token's audit chain and expiry. */
@@ -36,7 +31,7 @@ interface Proof {
 
 async function resolveDomainId(runtime: IdentityRuntime, ref: { id?: string; name?: string } | undefined) {
   if (ref?.id) return ref.id;
-  if (ref?.name) return (await findDomainByName(runtime.db, ref.name))?.id;
+  if (ref?.name) return runtime.domainIdByName(ref.name);
   return undefined;
 }
 
@@ -68,7 +63,7 @@ async function proveByPassword(
   }
   const domain = await getDomain(runtime.db, user.domainId);
   if (!user.enabled || !domain?.enabled) throw new Unauthorized(NOT_AUTHENTICATED);
-  return { userId: user.id };
+  return { userId: user.id, user };
 }
 
 function proveByToken(runtime: IdentityRuntime, token: string): Proof {
@@ -147,9 +142,9 @@ async function resolveScope(
   if (project.id) return { kind: 'project', id: project.id };
   if (!project.name || !project.domain) throw new BadRequest('Expecting to find domain in project.');
   const domainId = await resolveDomainId(runtime, project.domain);
-  const [found] = domainId ? await listProjects(runtime.db, { name: project.name, domainId }) : [];
+  const found = domainId ? await runtime.projectIdByName(domainId, project.name) : undefined;
   if (!found) throw new Unauthorized(`Could not find project: ${project.name}.`);
-  return { kind: 'project', id: found.id };
+  return { kind: 'project', id: found };
 }
 
 export async function issueToken(
@@ -175,7 +170,9 @@ export async function issueToken(
   }
   const userIds = new Set(proofs.map((proof) => proof.userId));
   if (userIds.size !== 1) throw new Unauthorized(NOT_AUTHENTICATED);
-  const user = await getUser(runtime.db, proofs[0]!.userId);
+  // A token proof reads the user through the runtime's cache: disabling a user revokes its
+  // tokens, so a token that still validates belongs to a user who was enabled.
+  const user = proofs.find((proof) => proof.user)?.user ?? (await runtime.user(proofs[0]!.userId));
   if (!user?.enabled) throw new Unauthorized(NOT_AUTHENTICATED);
 
   const credential = proofs.find((proof) => proof.applicationCredentialId);

@@ -107,6 +107,48 @@ describe('token scopes', () => {
   });
 });
 
+describe('validating a token again', () => {
+  /** GET /v3/auth/tokens of `subject` by the admin: the status and the token body. */
+  async function validate(subject: string) {
+    const response = await cloud.app.inject({
+      method: 'GET',
+      url: '/identity/v3/auth/tokens',
+      headers: { 'x-auth-token': await adminToken(), 'x-subject-token': subject },
+    });
+    return { status: response.statusCode, token: response.json().token };
+  }
+
+  it('shows role and catalog changes at once, though contexts and bodies are reused', async () => {
+    const { projectId, userId, userName } = await projectWithUser('changing', 'reader');
+    const { token } = await passwordToken(userName, 'pw', { project: { id: projectId } });
+    const roleNames = async () =>
+      ((await validate(token)).token.roles as { name: string }[]).map((role) => role.name).sort();
+    expect(await roleNames()).toEqual(['reader']);
+    expect(await roleNames()).toEqual(['reader']);
+
+    const admin = await adminToken();
+    const memberId = (await call(admin, 'GET', '/roles?name=member')).body.roles[0].id;
+    const grant = `/projects/${projectId}/users/${userId}/roles/${memberId}`;
+    expect((await call(admin, 'PUT', grant)).status).toBe(204);
+    expect(await roleNames()).toEqual(['member', 'reader']);
+
+    const service = (await call(admin, 'POST', '/services', { service: { type: 'changing', name: 'c' } }))
+      .body.service;
+    const types = async () =>
+      ((await validate(token)).token.catalog as { type: string }[]).map((entry) => entry.type);
+    expect(await types()).toContain('changing');
+    expect((await call(admin, 'DELETE', `/services/${service.id}`)).status).toBe(204);
+    expect(await types()).not.toContain('changing');
+
+    const readerId = (await call(admin, 'GET', '/roles?name=reader')).body.roles[0].id;
+    expect((await call(admin, 'DELETE', grant)).status).toBe(204);
+    expect(
+      (await call(admin, 'DELETE', `/projects/${projectId}/users/${userId}/roles/${readerId}`)).status,
+    ).toBe(204);
+    expect((await validate(token)).status).toBe(404);
+  });
+});
+
 describe('negative cases', () => {
   it('ends tokens of a disabled project and refuses new ones', async () => {
     const { projectId, userName } = await projectWithUser('closing', 'member');

@@ -3,6 +3,7 @@
 // validation run without touching the database.
 import { isAbsolute, join } from 'node:path';
 import type { Kysely } from 'kysely';
+import { BoundedMap } from '../../lib/bounded-map.js';
 import type { Config } from '../../lib/config.js';
 import type { Database } from '../../lib/db/database.js';
 import type { Logger } from '../../lib/log.js';
@@ -10,13 +11,26 @@ import type { Authenticator, ContextScope, NamedRef, RequestContext } from '../c
 import { Unauthorized } from '../common/errors.js';
 import { getApplicationCredential } from './application-credential-store.js';
 import { effectiveRoleIds, expandImpliedRoles, type Scope } from './assignments.js';
-import { IdentityCache } from './cache.js';
+import { type CacheStamp, IdentityCache } from './cache.js';
 import { listEndpoints, listServices } from './catalog-store.js';
-import { getDomain, getProject, getUser, listImpliedRoleRules, listRoles, newId } from './store.js';
+import {
+  findDomainByName,
+  getDomain,
+  getProject,
+  getUser,
+  listImpliedRoleRules,
+  listProjects,
+  listRoles,
+  newId,
+} from './store.js';
 import type { IdentityTables } from './tables.js';
-import { loadKeys } from './tokens/keys.js';
-import { TokenProvider } from './tokens/provider.js';
+import { keepIfUnchanged, loadKeys } from './tokens/keys.js';
+import { TokenProvider, type ValidatedToken } from './tokens/provider.js';
 import { type RevocationEvent, RevocationList } from './tokens/revocation.js';
+import { tokenBody } from './views.js';
+
+/** How many tokens' contexts are remembered (see resolveToken). */
+const TOKEN_CONTEXT_CACHE_SIZE = 10_000;
 
 /** How often a replica re-reads revocation events written by the others. */
 const REVOCATION_REFRESH_MS = 5_000;
@@ -42,6 +56,11 @@ export function keyRepositoryPath(config: Pick<Config, 'dataDir' | 'identity'>):
 export class IdentityRuntime implements Authenticator {
   readonly db: Kysely<IdentityTables>;
   readonly cache = new IdentityCache();
+  /** Recently used tokens' contexts and rendered bodies (resolveToken, renderToken). */
+  private readonly tokenContexts = new BoundedMap<
+    string,
+    { stamp: CacheStamp; context: RequestContext; bodies: { withCatalog?: string; withoutCatalog?: string } }
+  >(TOKEN_CONTEXT_CACHE_SIZE);
   readonly revocations: RevocationList;
   readonly tokens: TokenProvider;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -61,7 +80,7 @@ export class IdentityRuntime implements Authenticator {
     });
     // Rotation by `overcast manage fernet-rotate` is picked up without a restart.
     this.reloadKeys = () => {
-      keys = loadKeys(keyDir);
+      keys = keepIfUnchanged(keys, loadKeys(keyDir));
     };
   }
 
@@ -128,6 +147,22 @@ export class IdentityRuntime implements Authenticator {
   /** Call after every identity write, so cached users, roles and catalog are read again. */
   changed(): void {
     this.cache.clear();
+  }
+
+  /** A user's record, as token issuing by the token method needs it. */
+  user(id: string) {
+    return this.cache.get(`user-record:${id}`, () => getUser(this.db, id));
+  }
+
+  domainIdByName(name: string): Promise<string | undefined> {
+    return this.cache.get(`domain-named:${name}`, async () => (await findDomainByName(this.db, name))?.id);
+  }
+
+  projectIdByName(domainId: string, name: string): Promise<string | undefined> {
+    return this.cache.get(
+      `project-named:${domainId}:${name}`,
+      async () => (await listProjects(this.db, { domainId, name }))[0]?.id,
+    );
   }
 
   userRef(id: string) {
@@ -212,27 +247,56 @@ export class IdentityRuntime implements Authenticator {
     });
   }
 
+  /** The catalog as token bodies embed it, serialized once per change. */
+  catalogJson(): Promise<string> {
+    return this.cache.get('catalog-json', async () => JSON.stringify(await this.catalog()));
+  }
+
   /**
    * Builds the request context of a token: a decrypt and a revocation check, then cached
    * look-ups. Any failure is a 401, as Keystone answers for a bad X-Auth-Token.
    */
   async authenticate(token: string): Promise<RequestContext> {
-    let validated: ReturnType<TokenProvider['validate']>;
+    let resolved: Awaited<ReturnType<IdentityRuntime['resolveToken']>>;
     try {
-      validated = this.tokens.validate(token);
+      resolved = await this.resolveToken(token);
     } catch {
       throw new Unauthorized('The request you have made requires authentication.');
     }
+    if (!resolved.context) throw new Unauthorized('The request you have made requires authentication.');
+    return resolved.context;
+  }
+
+  /**
+   * A token checked in full (signature, expiry, revocation: TokenNotFound when it fails) and
+   * its request context, undefined when its user, scope or roles no longer allow it. The
+   * context of a token seen recently is reused while the cache entries it came from are fresh:
+   * a client sends the same token with every request.
+   */
+  async resolveToken(token: string): Promise<{ validated: ValidatedToken; context?: RequestContext }> {
+    const validated = this.tokens.validate(token);
+    const seen = this.tokenContexts.get(token);
+    if (seen && this.cache.isFresh(seen.stamp)) return { validated, context: seen.context };
+    const stamp = this.cache.stamp();
     const context = await this.contextFor(validated.payload, validated.issuedAt);
-    if (!context) throw new Unauthorized('The request you have made requires authentication.');
-    return context;
+    if (context) this.tokenContexts.set(token, { stamp, context, bodies: {} });
+    return { validated, context };
+  }
+
+  /** The body of GET /v3/auth/tokens for a token resolveToken just gave `context` for. */
+  async renderToken(token: string, context: RequestContext, withCatalog: boolean): Promise<string> {
+    const seen = this.tokenContexts.get(token);
+    const cached = seen?.context === context ? seen.bodies : undefined;
+    const kind = withCatalog ? 'withCatalog' : 'withoutCatalog';
+    const ready = cached?.[kind];
+    if (ready !== undefined) return ready;
+    const body = tokenBody(context, withCatalog ? await this.catalogJson() : undefined);
+    if (cached) cached[kind] = body;
+    return body;
   }
 
   /** The context of a validated payload, or undefined when its user or scope is gone or disabled. */
-  async contextFor(
-    payload: ReturnType<TokenProvider['validate']>['payload'],
-    issuedAt: Date,
-  ): Promise<RequestContext | undefined> {
+  async contextFor(payload: ValidatedToken['payload'], issuedAt: Date): Promise<RequestContext | undefined> {
     const user = await this.userRef(payload.userId);
     if (!user?.enabled) return undefined;
     const scope = await this.scopeRef(payload.scope);

@@ -5,7 +5,6 @@ import type { RequestContext } from '../common/context.js';
 import { joinUrl, requestBaseUrl } from '../common/versions.js';
 import type { EndpointRecord, RegionRecord, ServiceRecord } from './catalog-store.js';
 import { IDENTITY_PREFIX } from './plugin-prefix.js';
-import type { CatalogEntry } from './runtime.js';
 import type { DomainRecord, GroupRecord, ProjectRecord, RoleRecord, UserRecord } from './store.js';
 
 export function v3Url(request: FastifyRequest, ...path: string[]): string {
@@ -133,11 +132,24 @@ export const endpointView = (request: FastifyRequest, endpoint: EndpointRecord) 
 
 /** Keystone's timestamps: microsecond precision, "Z". */
 export function keystoneTime(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  // toISOString always ends in ".mmmZ"; Keystone prints microseconds.
+  return `${date.toISOString().slice(0, -1)}000Z`;
 }
 
-/** The body of a token response (POST and GET /v3/auth/tokens). */
-export function tokenView(context: RequestContext, catalog: CatalogEntry[] | undefined) {
+/**
+ * The body of a token response (POST and GET /v3/auth/tokens), serialized. The catalog comes
+ * already serialized (IdentityRuntime.catalogJson) and is spliced in as the last member of
+ * `token`: it is most of the body, the same for every token, and validating a token is the
+ * hottest request there is.
+ */
+export function tokenBody(context: RequestContext, catalogJson: string | undefined): string {
+  const token = JSON.stringify(tokenView(context));
+  if (catalogJson === undefined || context.scope.kind === 'unscoped') return token;
+  // token is `{"token":{...}}`: insert before its two closing braces.
+  return `${token.slice(0, -2)},"catalog":${catalogJson}}}`;
+}
+
+function tokenView(context: RequestContext) {
   const scope = context.scope;
   return {
     token: {
@@ -163,7 +175,6 @@ export function tokenView(context: RequestContext, catalog: CatalogEntry[] | und
       ...(context.applicationCredentialId
         ? { application_credential: { id: context.applicationCredentialId, restricted: true } }
         : {}),
-      ...(catalog && scope.kind !== 'unscoped' ? { catalog } : {}),
     },
   };
 }

@@ -351,8 +351,9 @@ try {
   for (const target of targets) {
     if (!target.unavailable) await prepare(target);
   }
-  // At rest: started, bootstrapped, a handful of requests served, then idle for a moment.
-  await sleep(3_000);
+  // At rest: started, bootstrapped, a handful of requests served, then idle long enough for
+  // V8's memory reducer to return start-up garbage (it waits for several idle seconds).
+  await sleep(30_000);
   for (const target of targets) {
     if (!target.unavailable) target.rssAtRest = await target.rssBytes();
   }

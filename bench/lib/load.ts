@@ -1,12 +1,13 @@
-// A closed-loop HTTP load generator on node:http: `concurrency` requests in flight, each
-// client sending its next request as soon as the previous answer has been read in full.
+// A closed-loop HTTP load generator: `concurrency` requests in flight, each client sending its
+// next request as soon as the previous answer has been read in full, over its own connection
+// (http-connection.ts: raw sockets, so the generator takes as little CPU from the server as it
+// can).
 // Connections are kept alive when the server allows it; a server that ends every response by
 // closing the connection (uWSGI as Debian configures it for Keystone) simply costs a new
 // connection per request, which the generator counts. Runs are bounded by time and by count,
 // and only loopback addresses are accepted: this measures servers on this machine, nothing else.
-import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { encodeRequest, type HttpAnswer, HttpConnection } from './http-connection.js';
 
 export interface RequestSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'HEAD';
@@ -65,14 +66,7 @@ export async function generateLoad(options: LoadOptions): Promise<LoadResult> {
   const host = base.hostname.replace(/^\[|\]$/g, '');
   const port = Number(base.port || 80);
   const timeoutMs = options.requestTimeoutMs ?? 60_000;
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: options.concurrency,
-    maxFreeSockets: options.concurrency,
-  });
-  const seenSockets = new WeakSet<Socket>();
-  let connectionsOpened = 0;
-
+  const hostHeader = base.host;
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   const fail = (what: string) => {
@@ -85,47 +79,27 @@ export async function generateLoad(options: LoadOptions): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const deadline = performance.now() + options.durationMs;
 
-  const sendOnce = (spec: RequestSpec): Promise<{ status: number; reused: boolean }> =>
-    new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = { ...spec.headers };
-      if (spec.body !== undefined) headers['content-length'] = Buffer.byteLength(spec.body);
-      const req = request({ agent, host, port, method: spec.method, path: spec.path, headers }, (res) => {
-        // The body is read to its end (and dropped): a close-delimited answer is only complete
-        // when the server closes, and that is part of what the client waits for.
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
-        res.on('error', reject);
-      });
-      req.on('socket', (socket: Socket) => {
-        if (!seenSockets.has(socket)) {
-          seenSockets.add(socket);
-          connectionsOpened++;
-        }
-      });
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
-      );
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(Object.assign(err, { reused: req.reusedSocket })),
-      );
-      req.end(spec.body);
-    });
-
-  const client = async () => {
+  const connections = Array.from(
+    { length: options.concurrency },
+    () => new HttpConnection(host, port, timeoutMs),
+  );
+  const client = async (connection: HttpConnection) => {
     while (performance.now() < deadline && issued < options.maxRequests) {
       const spec = options.makeRequest(issued++);
+      const wire = encodeRequest(spec, hostHeader);
+      const isHead = spec.method === 'HEAD';
       const started = performance.now();
       if (started < firstSent) firstSent = started;
       try {
-        let answer: { status: number; reused: boolean };
+        let answer: HttpAnswer;
         try {
-          answer = await sendOnce(spec);
+          answer = await connection.send(wire, isHead);
         } catch (err) {
           // A kept-alive connection the server closed while idle fails at once with a reset;
           // the request never reached the application, so it is sent again, once.
           const error = err as NodeJS.ErrnoException & { reused?: boolean };
           if (!(error.reused && error.code === 'ECONNRESET')) throw err;
-          answer = await sendOnce(spec);
+          answer = await connection.send(wire, isHead);
         }
         const finished = performance.now();
         lastAnswered = Math.max(lastAnswered, finished);
@@ -139,10 +113,11 @@ export async function generateLoad(options: LoadOptions): Promise<LoadResult> {
   };
 
   try {
-    await Promise.all(Array.from({ length: options.concurrency }, client));
+    await Promise.all(connections.map(client));
   } finally {
-    agent.destroy();
+    for (const connection of connections) connection.close();
   }
+  const connectionsOpened = connections.reduce((sum, connection) => sum + connection.opened, 0);
   const cpu = process.cpuUsage(cpuBefore);
   const windowSeconds = lastAnswered > firstSent ? (lastAnswered - firstSent) / 1000 : 0;
   const sorted = Float64Array.from(latencies).sort();

@@ -2,7 +2,6 @@
 
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { createAmqpBus } from './amqp.js';
 import { createMemoryBus } from './memory.js';
 import type { BusOptions, MessageBus } from './types.js';
 
@@ -19,8 +18,11 @@ export async function createBus(url: string, options: BusOptions): Promise<Messa
     case 'memory:':
       return createMemoryBus(url, options);
     case 'amqp:':
-    case 'amqps:':
+    case 'amqps:': {
+      // amqplib is loaded only for a RabbitMQ URL: the embedded default never pays for it.
+      const { createAmqpBus } = await import('./amqp.js');
       return createAmqpBus(url, options);
+    }
     default:
       throw new TypeError(
         `unsupported message bus URL scheme ${JSON.stringify(scheme || url)}: use memory:// or amqp(s)://`,

@@ -15,9 +15,10 @@ import {
   type QueryCompiler,
   type QueryResult,
   SqliteDialect,
+  type SqliteDatabase as SqliteDialectDatabase,
   type TransactionSettings,
 } from 'kysely';
-import { createPool } from 'mysql2';
+import { BoundedMap } from '../bounded-map.js';
 import { translateDriverError } from './errors.js';
 
 export type DialectName = 'sqlite' | 'mysql';
@@ -91,8 +92,30 @@ function openSqlite(location: string, options: OpenDatabaseOptions): Promise<Dat
   // kysely's SQLite driver has one connection and queues every query and transaction behind
   // a mutex, so within one process transactions never overlap; conflicts come from other
   // processes (or other Database handles) on the same file.
-  const dialect = new SqliteDialect({ database: sqlite });
+  const dialect = new SqliteDialect({ database: withStatementCache(sqlite) });
   return Promise.resolve(createDatabase('sqlite', dialect));
+}
+
+/** How many prepared SQLite statements are kept; the oldest is dropped first. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * kysely prepares every statement it runs; compiling the SQL is most of the cost of a small
+ * query on SQLite, and a service runs the same few hundred statements all day. This keeps them.
+ * A statement still being iterated (a streamed query) is not shared: a fresh one is prepared.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
+  const statements = new BoundedMap<string, SqliteDatabase.Statement>(STATEMENT_CACHE_SIZE);
+  return {
+    close: () => void sqlite.close(),
+    prepare(sql: string) {
+      const cached = statements.get(sql);
+      if (cached && !cached.busy) return cached;
+      const statement = sqlite.prepare(sql);
+      if (!cached) statements.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 async function openMysql(url: string, options: OpenDatabaseOptions): Promise<Database> {
@@ -104,6 +127,8 @@ async function openMysql(url: string, options: OpenDatabaseOptions): Promise<Dat
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (!database) throw new Error(`database URL ${redactUrl(url)} names no database`);
+  // mysql2 is loaded only for a MySQL URL: the embedded SQLite default never pays for it.
+  const { createPool } = await import('mysql2');
   const pool = createPool({
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: parsed.port ? Number(parsed.port) : 3306,

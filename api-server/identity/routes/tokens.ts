@@ -7,9 +7,11 @@ import { NotFound } from '../../common/errors.js';
 import { issueToken } from '../authentication.js';
 import { AuthRequest } from '../schemas.js';
 import { groupIdsOfUser, listAssignments, listDomains, listProjects } from '../store.js';
-import { projectView, requestLinks, tokenView } from '../views.js';
+import { projectView, requestLinks, tokenBody } from '../views.js';
 
 const SUBJECT_TOKEN = 'x-subject-token';
+/** What fastify sends for objects; token bodies are sent as ready-made strings. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 function wantsCatalog(request: FastifyRequest): boolean {
   const value = (request.query as Record<string, unknown>).nocatalog;
@@ -21,8 +23,8 @@ export const tokenRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, 
 
   app.post('/v3/auth/tokens', { schema: { body: AuthRequest } }, async (request, reply) => {
     const { token, context } = await issueToken(identity, request.body as AuthRequest);
-    const catalog = wantsCatalog(request) ? await identity.catalog() : undefined;
-    return reply.code(201).header(SUBJECT_TOKEN, token).send(tokenView(context, catalog));
+    const catalog = wantsCatalog(request) ? await identity.catalogJson() : undefined;
+    return reply.code(201).header(SUBJECT_TOKEN, token).type(JSON_TYPE).send(tokenBody(context, catalog));
   });
 
   /** The subject token's context; Keystone answers 404 for any subject token it rejects. */
@@ -30,9 +32,8 @@ export const tokenRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, 
     const subject = request.headers[SUBJECT_TOKEN];
     if (typeof subject !== 'string' || subject === '') throw new NotFound('Could not find token.');
     try {
-      const { payload, issuedAt } = identity.tokens.validate(subject);
-      const context = await identity.contextFor(payload, issuedAt);
-      if (context) return { subject, payload, context };
+      const { validated, context } = await identity.resolveToken(subject);
+      if (context) return { subject, payload: validated.payload, context };
     } catch {
       // falls through to the 404 below
     }
@@ -45,8 +46,8 @@ export const tokenRoutes: FastifyPluginAsync<ServiceDependencies> = async (app, 
     authorize(policy, request, 'identity:validate_token', {
       target: { token: { user_id: context.user.id } },
     });
-    const catalog = wantsCatalog(request) ? await identity.catalog() : undefined;
-    return reply.header(SUBJECT_TOKEN, subject).send(tokenView(context, catalog));
+    const body = await identity.renderToken(subject, context, wantsCatalog(request));
+    return reply.header(SUBJECT_TOKEN, subject).type(JSON_TYPE).send(body);
   });
 
   app.head('/v3/auth/tokens', authenticated, async (request, reply) => {

@@ -185,4 +185,15 @@ describe('loading keys', () => {
     expect(keys().primary.equals(first.primary)).toBe(false);
     expect(keys().primary.equals(parseFernetKey(keyText(2)))).toBe(true);
   });
+
+  it('hands out the same key set object while the repository holds the same keys', () => {
+    setupKeyRepository(repo);
+    const keys = cachedKeyLoader(repo, 0);
+    const first = keys();
+    expect(keys()).toBe(first);
+    rotateKeys(repo);
+    const rotated = keys();
+    expect(rotated).not.toBe(first);
+    expect(keys()).toBe(rotated);
+  });
 });

@@ -164,11 +164,20 @@ export function cachedKeyLoader(
   return () => {
     const now = clock();
     if (!keys || now - loadedAt >= refreshMs) {
-      keys = loadKeys(dir);
+      keys = keepIfUnchanged(keys, loadKeys(dir));
       loadedAt = now;
     }
     return keys;
   };
+}
+
+/**
+ * `previous` when `next` holds the same keys in the same order, else `next`. Keeping the same
+ * object tells the token provider its cache of opened tokens is still good.
+ */
+export function keepIfUnchanged(previous: FernetKeySet | undefined, next: FernetKeySet): FernetKeySet {
+  if (!previous || previous.all.length !== next.all.length) return next;
+  return previous.all.every((key, index) => key.equals(next.all[index]!)) ? previous : next;
 }
 
 function listKeyNumbers(dir: string): number[] {

@@ -193,6 +193,30 @@ describe('validating tokens', () => {
   });
 });
 
+describe('the cache of opened tokens', () => {
+  it('never spares a token it has opened before from the expiry and revocation checks', () => {
+    const revocations = new RevocationList();
+    const provider = new TokenProvider(singleKey(), revocations);
+    const issued = provider.issue(passwordLogin(), { now: NOW });
+    expect(provider.validate(issued.token, later(1)).payload).toEqual(issued.payload);
+    expect(provider.validate(issued.token, later(2)).payload).toEqual(issued.payload);
+
+    expect(rejection(() => provider.validate(issued.token, later(3600)))).toBe('expired');
+    revocations.add(revocationOfToken(issued.payload, later(3)));
+    expect(rejection(() => provider.validate(issued.token, later(4)))).toBe('revoked');
+  });
+
+  it('opens a token again once the key set changes', () => {
+    let keys: FernetKeySet = singleKey()();
+    const provider = new TokenProvider(() => keys, new RevocationList());
+    const issued = provider.issue(passwordLogin(), { now: NOW });
+    expect(provider.validate(issued.token, later(1)).payload).toEqual(issued.payload);
+    const stranger = generateFernetKey();
+    keys = { primary: stranger, all: [stranger] };
+    expect(rejection(() => provider.validate(issued.token, later(2)))).toBe('bad-signature');
+  });
+});
+
 describe('tokens across key rotations', () => {
   let scratch: string;
   beforeEach(() => {

@@ -1,7 +1,10 @@
 // Issues and validates Keystone tokens: a payload (payload.ts) sealed with Fernet (fernet.ts)
 // under the key repository's keys (keys.ts), checked against the revocation events
 // (revocation.ts). Validation is one HMAC (per key tried, the primary first), one AES decrypt,
-// a few map lookups; it never touches the database.
+// a few map lookups; it never touches the database. A token already opened under the current
+// key set is not opened again: the same token is validated on every request a client makes
+// with it (and twice by GET /v3/auth/tokens when a service checks its own token).
+import { BoundedMap } from '../../../lib/bounded-map.js';
 import { NotFound } from '../../common/errors.js';
 import { type FernetKeySet, fernetDecrypt, fernetEncrypt, InvalidFernetToken } from './fernet.js';
 import {
@@ -20,6 +23,8 @@ export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
  * under it; the bound only keeps a hostile header from costing base64 and HMAC work.
  */
 export const MAX_TOKEN_LENGTH = 2048;
+/** How many opened tokens are remembered; the oldest is forgotten first. */
+export const OPENED_TOKEN_CACHE_SIZE = 10_000;
 
 /** Why a token was refused: for logs, never for the client, who only learns "not found". */
 export type TokenRejection =
@@ -78,8 +83,18 @@ export interface ValidatedToken {
   issuedAt: Date;
 }
 
+interface OpenedToken extends ValidatedToken {
+  /** The key set it was opened with: a cached opening holds only while that set is current. */
+  keys: FernetKeySet;
+}
+
 export class TokenProvider {
   readonly #expirationSeconds: number;
+  /**
+   * Authentic tokens already decrypted and decoded, by token string. Only what cannot change
+   * is kept; expiry and revocation are checked on every validation.
+   */
+  readonly #opened = new BoundedMap<string, OpenedToken>(OPENED_TOKEN_CACHE_SIZE);
 
   /**
    * `keys` is called on every issue and validation; give it something cheap that stays current
@@ -145,11 +160,22 @@ export class TokenProvider {
    * revocations reach tokens of a domain's users and projects (see TokenRelations).
    */
   validate(token: string, now: Date = new Date(), relations?: TokenRelations): ValidatedToken {
+    const { payload, issuedAt } = this.#open(token);
+    if (now.getTime() >= payload.expiresAt.getTime()) throw new TokenNotFound('expired');
+    if (this.revocations.isRevoked(payload, issuedAt, relations)) throw new TokenNotFound('revoked');
+    return { payload, issuedAt };
+  }
+
+  /** Decrypts and decodes a token, or takes it from the cache when the keys have not changed. */
+  #open(token: string): ValidatedToken {
+    const keys = this.keys();
+    const cached = this.#opened.get(token);
+    if (cached?.keys === keys) return { payload: cached.payload, issuedAt: cached.issuedAt };
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenNotFound('malformed');
     let opened: ReturnType<typeof fernetDecrypt>;
     try {
       // No Fernet TTL: the expiry inside the payload is the one that counts.
-      opened = fernetDecrypt(token, this.keys().all);
+      opened = fernetDecrypt(token, keys.all);
     } catch (error) {
       if (error instanceof InvalidFernetToken) {
         throw new TokenNotFound(error.reason === 'bad-signature' ? 'bad-signature' : 'malformed');
@@ -163,8 +189,7 @@ export class TokenProvider {
       if (error instanceof InvalidTokenPayload) throw new TokenNotFound('unreadable-payload');
       throw error;
     }
-    if (now.getTime() >= payload.expiresAt.getTime()) throw new TokenNotFound('expired');
-    if (this.revocations.isRevoked(payload, opened.issuedAt, relations)) throw new TokenNotFound('revoked');
+    this.#opened.set(token, { keys, payload, issuedAt: opened.issuedAt });
     return { payload, issuedAt: opened.issuedAt };
   }
 }

@@ -8,15 +8,11 @@ import { bootstrapIdentity } from '../../../api-server/identity/bootstrap.js';
 import { startApiServer } from '../../../api-server/main.js';
 import { SERVICE_MIGRATIONS, SERVICES } from '../../../api-server/services.js';
 import { startNodeAgent } from '../../../node-agent/main.js';
-import { startOperator } from '../../../operator/main.js';
 import { createBusFromConfig } from '../../bus/index.js';
 import { type Config, publicBaseUrl, splitHostPort } from '../../config.js';
 import { openDatabase } from '../../db/database.js';
 import { migrateToLatest } from '../../db/migrations.js';
 import { defaultCacheDir, type KitContext } from '../../kit/common.js';
-import { startKubernetes } from '../../kit/kubernetes.js';
-import { installMariaDb, startMariaDb } from '../../kit/mariadb.js';
-import { installRabbitMq, startRabbitMq } from '../../kit/rabbitmq.js';
 import type { Logger } from '../../log.js';
 import { adminPassword, CLOUD_NAME, writeClientFiles } from '../admin-files.js';
 import { orUnavailable, UsageError } from '../exit-codes.js';
@@ -48,7 +44,10 @@ export async function runUp(initial: Config, log: Logger, components: UpComponen
       stateDir: join(config.dataDir, 'components'),
       progress: (line) => process.stderr.write(`[kit] ${line}\n`),
     };
+    // Each component's kit (and its client library) is loaded only when asked for: the
+    // embedded default stays one small process.
     if (components.includes('mariadb')) {
+      const { installMariaDb, startMariaDb } = await import('../../kit/mariadb.js');
       await installMariaDb(ctx);
       const mariadb = await orUnavailable('cannot start MariaDB', () => startMariaDb(ctx));
       started.push({ name: 'mariadb', close: mariadb.stop });
@@ -56,6 +55,7 @@ export async function runUp(initial: Config, log: Logger, components: UpComponen
       summary.push(`MariaDB on 127.0.0.1:${mariadb.port}`);
     }
     if (components.includes('rabbitmq')) {
+      const { installRabbitMq, startRabbitMq } = await import('../../kit/rabbitmq.js');
       await installRabbitMq(ctx);
       const rabbitmq = await orUnavailable('cannot start RabbitMQ', () => startRabbitMq(ctx));
       started.push({ name: 'rabbitmq', close: rabbitmq.stop });
@@ -63,10 +63,12 @@ export async function runUp(initial: Config, log: Logger, components: UpComponen
       summary.push(`RabbitMQ on 127.0.0.1:${rabbitmq.port}`);
     }
     if (components.includes('kubernetes')) {
+      const { startKubernetes } = await import('../../kit/kubernetes.js');
       const kubernetes = await orUnavailable('cannot start Kubernetes', () => startKubernetes(ctx));
       started.push({ name: 'kubernetes', close: kubernetes.stop });
       const kubeconfig = join(config.dataDir, 'kubeconfig');
       await copyFile(kubernetes.kubeconfig, kubeconfig);
+      const { startOperator } = await import('../../../operator/main.js');
       const operator = await startOperator({ kubeconfig }, log.child({ component: 'operator' }));
       started.push({ name: 'operator', close: operator.close });
       summary.push(`Kubernetes at ${kubernetes.apiUrl} (KUBECONFIG=${kubeconfig})`);
