@@ -30,7 +30,7 @@ import { installKeystone, startKeystone } from '../../lib/kit/keystone.js';
 import { DEBIAN_PYTHON, debianPythonEnvironment } from '../../lib/kit/openstack.js';
 import { generateLoad, type LoadResult, type RequestSpec } from '../lib/load.js';
 import { buildOvercast, startOvercast } from '../lib/overcast.js';
-import { cpuSeconds, machineBusySeconds } from '../lib/procfs.js';
+import { cpuSeconds, machineTakenSeconds } from '../lib/procfs.js';
 import { repoRoot } from '../lib/repo.js';
 import { formatTable, round3 } from '../lib/table.js';
 import {
@@ -247,21 +247,22 @@ async function measure(target: Target, operation: Operation, concurrency: number
       expectStatus: status,
     });
   if (warmupMs > 0) await load(warmupMs, Math.ceil(maxRequests / 5));
-  // The machine is shared: a row during which other processes took CPU is measured again,
+  // The machine is shared: a row during which other processes (or other guests of the host,
+  // as steal time) took CPU is measured again,
   // and the quietest attempt is kept, with how much the others took, in the details.
   let best: Measured | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     await waitForQuiet();
     const pids = await target.pids();
     const serverBefore = await cpuSeconds(pids);
-    const machineBefore = await machineBusySeconds();
+    const machineBefore = await machineTakenSeconds();
     const ownBefore = process.cpuUsage();
     const started = performance.now();
     const result = await load(durationMs, maxRequests);
     const seconds = (performance.now() - started) / 1000;
     const server = (await cpuSeconds(pids)) - serverBefore;
     const own = process.cpuUsage(ownBefore);
-    const others = (await machineBusySeconds()) - machineBefore - server - (own.user + own.system) / 1e6;
+    const others = (await machineTakenSeconds()) - machineBefore - server - (own.user + own.system) / 1e6;
     const measured: Measured = {
       ...result,
       serverCores: server / seconds,
@@ -283,12 +284,12 @@ async function waitForQuiet(): Promise<void> {
   for (let i = 0; i < 30 && quietSeconds < 2; i++) {
     const ours = (await Promise.all(targets.map((t) => t.pids()))).flat();
     const serverBefore = await cpuSeconds(ours);
-    const machineBefore = await machineBusySeconds();
+    const machineBefore = await machineTakenSeconds();
     const ownBefore = process.cpuUsage();
     await sleep(1_000);
     const own = process.cpuUsage(ownBefore);
     const others =
-      (await machineBusySeconds()) -
+      (await machineTakenSeconds()) -
       machineBefore -
       ((await cpuSeconds(ours)) - serverBefore) -
       (own.user + own.system) / 1e6;
@@ -535,8 +536,8 @@ report.push(
   formatTable(['target', 'verdict', 'measured'], targetRows),
   '',
   'details: ok = answers with the expected status; conns = TCP connections opened; cores = CPU used per second of the',
-  `row by the server, by every other process on the machine (rows above ${OTHER_CORES_LIMIT} are measured again, up to ${attempts} times,`,
-  'keeping the quietest) and by the load generator:',
+  `row by the server, by every other process on the machine or other guest of the host (steal time; rows above`,
+  `${OTHER_CORES_LIMIT} are measured again, up to ${attempts} times, keeping the quietest) and by the load generator:`,
   formatTable(
     [
       'server',

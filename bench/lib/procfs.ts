@@ -54,14 +54,18 @@ export async function cpuSeconds(pids: readonly number[]): Promise<number> {
 }
 
 /**
- * CPU time the whole machine has spent busy (user, nice, system, irq, softirq) since boot, in
- * seconds summed over all cores. Against a server's and the generator's own CPU over the same
- * interval, it tells how much other processes took while a row was measured.
+ * CPU time the whole machine has spent busy (user, nice, system, irq, softirq) or had stolen by
+ * the hypervisor for other virtual machines (steal) since boot, in seconds summed over all
+ * cores. Against a server's and the generator's own CPU over the same interval, it tells how
+ * much CPU others took while a row was measured: other processes here, or other guests of the
+ * same host (which on a shared VM is often most of it).
  */
-export async function machineBusySeconds(): Promise<number> {
+export async function machineTakenSeconds(): Promise<number> {
   clockTicks ??= Number((await run(['getconf', 'CLK_TCK'])).stdout.trim()) || 100;
   const line = (await readFile('/proc/stat', 'utf8')).split('\n').find((l) => l.startsWith('cpu '));
   if (!line) throw new Error('/proc/stat has no cpu line');
-  const [user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).slice(1).map(Number);
-  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / clockTicks;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicks
+  );
 }

@@ -1,0 +1,123 @@
+// One tempest test file per service, all the same shape: `overcast up` on SQLite (or MariaDB),
+// tempest with a list of that service's tests, a report file of what tempest said (counts,
+// every failure and skip with its reason, the passes), no failures allowed and at least a
+// known number of passes. Tests of features deliberately not built are excluded by name with
+// the reason, never dropped silently.
+//
+// OVERCAST_TEMPEST_REGEX narrows a run to the tests matching it while working on one area (the
+// pass count is then not enforced); OVERCAST_TEMPEST_DIALECTS=sqlite,mysql runs on MariaDB too;
+// OVERCAST_KEEP_TEMPEST keeps the workspace of a clean run.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabaseFor, type Dialect } from './databases.js';
+import { apiPort, type RunningUp, sourceOpenrc, startUp } from './overcast-up.js';
+import { readTestList, runTempest, type ServiceAvailability, type TempestResult } from './tempest.js';
+
+export interface TempestSuite {
+  /** "identity", "image": names the describe block and the report. */
+  service: string;
+  /** The test list file (test/harness/tempest-<service>.txt). */
+  testList: string;
+  /** What really passes of the list with the exclusions; raise it when more do. */
+  minPassed: number;
+  serviceAvailable: ServiceAvailability;
+  exclusions?: { pattern: string; reason: string }[];
+  /** Whole-run limit (default 20 minutes). */
+  timeoutMs?: number;
+}
+
+function report(service: string, result: TempestResult): string {
+  return [
+    `tempest ${service} run: ${result.ran.length} ran, ${result.passed.length} passed, ` +
+      `${result.failed.length} failed, ${result.skipped.length} skipped, ${result.excluded.length} excluded ` +
+      `(exit ${result.exitCode}, ${result.seconds.toFixed(0)} s)`,
+    `workspace: ${result.workspace}`,
+    '',
+    'FAILED',
+    ...result.failed.map(({ id, reason }) => `  ${id}\n      ${reason}`),
+    '',
+    'SKIPPED',
+    ...result.skipped.map(({ id, reason }) => `  ${id}\n      ${reason}`),
+    '',
+    'EXCLUDED',
+    ...result.excluded.map(({ id, reason }) => `  ${id}\n      ${reason}`),
+    '',
+    'PASSED',
+    ...result.passed.map((id) => `  ${id}`),
+    '',
+  ].join('\n');
+}
+
+export function describeTempestSuite(suite: TempestSuite): void {
+  const dialects = (process.env.OVERCAST_TEMPEST_DIALECTS ?? 'sqlite')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name): name is Dialect => name === 'sqlite' || name === 'mysql');
+  const timeoutMs = suite.timeoutMs ?? 20 * 60_000;
+
+  describe.each(dialects)(`tempest ${suite.service} against overcast up on %s`, (dialect: Dialect) => {
+    let workDir: string;
+    let up: RunningUp | undefined;
+    let authUrl: string;
+    let admin: Record<string, string>;
+
+    beforeAll(async () => {
+      workDir = await mkdtemp(join(tmpdir(), `overcast-tempest-${suite.service}-`));
+      const databaseUrl = await createDatabaseFor(dialect, workDir);
+      const port = await apiPort();
+      up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
+        OVERCAST_DATABASE_URL: databaseUrl,
+      });
+      admin = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+      authUrl = `http://127.0.0.1:${port}/identity/v3`;
+    });
+
+    afterAll(async () => {
+      await up?.stop();
+      // The report stays for reading when the run failed; a clean run leaves nothing behind.
+      if (workDir && !process.env.OVERCAST_KEEP_TEMPEST) {
+        const reportText = await readFile(join(workDir, 'tempest-report.txt'), 'utf8').catch(() => '');
+        if (!/ 0 failed/.test(reportText.split('\n')[0] ?? '')) return;
+        await rm(workDir, { recursive: true, force: true });
+      }
+    });
+
+    it(
+      `passes the ${suite.service} list with no failures`,
+      async () => {
+        const narrowed = process.env.OVERCAST_TEMPEST_REGEX;
+        const result = await runTempest({
+          authUrl,
+          adminUser: admin.OS_USERNAME ?? 'admin',
+          adminPassword: admin.OS_PASSWORD ?? '',
+          adminProject: admin.OS_PROJECT_NAME ?? 'admin',
+          adminDomain: 'Default',
+          serviceAvailable: suite.serviceAvailable,
+          workDir: join(workDir, 'tempest'),
+          ...(narrowed ? { includeRegex: narrowed } : { includeList: await readTestList(suite.testList) }),
+          excludeList: suite.exclusions ?? [],
+          timeoutMs,
+        });
+        const text = report(suite.service, result);
+        const reportFile = join(workDir, 'tempest-report.txt');
+        await writeFile(reportFile, text);
+        const summary = [
+          text.split('\n')[0],
+          `report: ${reportFile}`,
+          ...result.failed.map(({ id, reason }) => `  FAIL ${id}: ${reason}`),
+          ...result.skipped.map(({ id, reason }) => `  SKIP ${id}: ${reason}`),
+        ];
+        process.stderr.write(`${summary.join('\n')}\n`);
+
+        expect(result.failed, text).toEqual([]);
+        // A skip must carry tempest's own reason: nothing here invents one.
+        for (const { id, reason } of result.skipped) expect(reason, id).not.toBe('(no reason given)');
+        if (!narrowed) expect(result.passed.length).toBeGreaterThanOrEqual(suite.minPassed);
+        expect(result.passed.length).toBeGreaterThan(0);
+      },
+      timeoutMs + 5 * 60_000,
+    );
+  });
+}
