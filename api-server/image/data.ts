@@ -1,0 +1,140 @@
+// Image data on its way into the store: a pass-through stream that measures what flows through
+// it (Glance's checksum, os_hash_value, size, virtual_size) and stops the flow as soon as it
+// exceeds the size the upload may have. Nothing here buffers more than one chunk and the first
+// 32 bytes, so memory stays constant however large the image is. No HTTP in here: the route
+// (routes/data.ts) turns these errors into answers.
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Glance's default `hashing_algorithm`: the algorithm behind os_hash_value. */
+export const OS_HASH_ALGO = 'sha512';
+
+/** More data came than the upload may store; the stream fails at the first byte too many. */
+export class ImageDataTooLarge extends Error {
+  constructor(
+    /** The most bytes the upload could have had. */
+    readonly limitBytes: number,
+    /** Bytes seen when the limit was crossed (at least limitBytes + 1). */
+    readonly receivedBytes: number,
+  ) {
+    super(`image data exceeds ${limitBytes} bytes`);
+    this.name = 'ImageDataTooLarge';
+  }
+}
+
+/** A store has no data at a location it handed out (removed behind its back). */
+export class ImageDataNotFound extends Error {
+  constructor(location: string) {
+    super(`no image data at ${location}`);
+    this.name = 'ImageDataNotFound';
+  }
+}
+
+/** What the upload measured, in the image record's terms. */
+export interface ImageDataMeasurements {
+  size: number;
+  /** MD5 hex digest: Glance's legacy `checksum`. */
+  checksum: string;
+  osHashAlgo: typeof OS_HASH_ALGO;
+  osHashValue: string;
+  /** Bytes the guest sees: from the qcow2 header, the size itself for raw, otherwise unknown. */
+  virtualSize: number | null;
+}
+
+// A qcow2 header starts with the magic "QFI\xfb", a big-endian uint32 version (2 or 3) and, at
+// offset 24, the big-endian uint64 virtual size in bytes.
+const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]);
+const QCOW2_VERSION_OFFSET = 4;
+const QCOW2_SIZE_OFFSET = 24;
+/** How much of the data's start the virtual size is read from. */
+export const HEADER_BYTES = 32;
+
+/** The virtual size a qcow2 header declares, or null when `header` is not a qcow2 v2/v3 header. */
+export function qcow2VirtualSize(header: Buffer): number | null {
+  if (header.length < HEADER_BYTES) return null;
+  if (!header.subarray(0, QCOW2_MAGIC.length).equals(QCOW2_MAGIC)) return null;
+  const version = header.readUInt32BE(QCOW2_VERSION_OFFSET);
+  if (version !== 2 && version !== 3) return null;
+  const size = header.readBigUInt64BE(QCOW2_SIZE_OFFSET);
+  // Sizes are JavaScript numbers in the records; a header claiming more than 8 PiB is not one
+  // we can report exactly, so it is treated as not parsed.
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+  return Number(size);
+}
+
+/**
+ * Glance's virtual_size for data of `diskFormat` (as declared on the image): the header's
+ * figure for qcow2, the data's size for raw, and unknown (null) for other formats or a qcow2
+ * image whose header does not parse.
+ */
+export function virtualSizeOf(diskFormat: string | null, header: Buffer, size: number): number | null {
+  if (diskFormat === 'raw') return size;
+  if (diskFormat === 'qcow2') return qcow2VirtualSize(header);
+  return null;
+}
+
+export interface ImageDataMeterOptions {
+  /** The most bytes allowed through; one more fails the stream with ImageDataTooLarge. */
+  maxBytes: number;
+  /** The image's declared disk_format, which decides how virtual_size is found. */
+  diskFormat: string | null;
+}
+
+/**
+ * A Transform that passes image data through unchanged while hashing and counting it. Pipe the
+ * upload into it and it into the store; once it has ended, measurements() tells what passed.
+ * If more than maxBytes arrive it errors with ImageDataTooLarge before passing the excess on,
+ * so a store writing its output never receives it.
+ */
+export class ImageDataMeter extends Transform {
+  private readonly md5 = createHash('md5');
+  private readonly sha512 = createHash(OS_HASH_ALGO);
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerLength = 0;
+  private bytes = 0;
+  private result: ImageDataMeasurements | undefined;
+
+  constructor(private readonly options: ImageDataMeterOptions) {
+    super();
+  }
+
+  /** Bytes that have passed so far. */
+  get bytesSeen(): number {
+    return this.bytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.options.maxBytes) {
+      callback(new ImageDataTooLarge(this.options.maxBytes, this.bytes));
+      return;
+    }
+    if (this.headerLength < HEADER_BYTES) {
+      this.headerLength += chunk.copy(this.header, this.headerLength, 0, HEADER_BYTES - this.headerLength);
+    }
+    this.md5.update(chunk);
+    this.sha512.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.result = {
+      size: this.bytes,
+      checksum: this.md5.digest('hex'),
+      osHashAlgo: OS_HASH_ALGO,
+      osHashValue: this.sha512.digest('hex'),
+      virtualSize: virtualSizeOf(
+        this.options.diskFormat,
+        this.header.subarray(0, this.headerLength),
+        this.bytes,
+      ),
+    };
+    callback();
+  }
+
+  /** What passed through; only once all data has (the stream has ended). */
+  measurements(): ImageDataMeasurements {
+    if (!this.result) throw new Error('ImageDataMeter: measurements asked before the data ended');
+    return this.result;
+  }
+}
