@@ -67,6 +67,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    image: Type.Object(
+      {
+        /** Directory of the filesystem image store; relative paths are inside dataDir. */
+        storeDirectory: Type.String({ minLength: 1 }),
+        /** Largest image accepted (Glance's image_size_cap, 1 TiB by default). */
+        maxImageSizeBytes: Type.Integer({ minimum: 1 }),
+        /** Image data one project may store in all (the image_size_total limit); -1 is no limit. */
+        projectQuotaBytes: Type.Integer({ minimum: -1 }),
+      },
+      { additionalProperties: false },
+    ),
     node: Type.Object(
       {
         /** The name this node-agent serves RPC under (nova's `host`). */
@@ -95,6 +106,7 @@ export function defaultConfig(): Config {
       keyRepository: 'fernet-keys',
       maxActiveKeys: 3,
     },
+    image: { storeDirectory: 'images', maxImageSizeBytes: 1_099_511_627_776, projectQuotaBytes: -1 },
     node: { host: hostname(), heartbeatIntervalMs: 10_000 },
   };
 }
@@ -114,6 +126,9 @@ export const ENVIRONMENT_VARIABLES: Record<string, string> = {
   OVERCAST_PASSWORD_HASH_ROUNDS: 'identity.passwordHashRounds',
   OVERCAST_FERNET_KEY_REPOSITORY: 'identity.keyRepository',
   OVERCAST_POLICY_FILE: 'identity.policyFile',
+  OVERCAST_IMAGE_STORE_DIRECTORY: 'image.storeDirectory',
+  OVERCAST_IMAGE_MAX_SIZE_BYTES: 'image.maxImageSizeBytes',
+  OVERCAST_IMAGE_PROJECT_QUOTA_BYTES: 'image.projectQuotaBytes',
   OVERCAST_NODE_HOST: 'node.host',
   OVERCAST_HEARTBEAT_INTERVAL_MS: 'node.heartbeatIntervalMs',
 };
