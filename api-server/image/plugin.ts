@@ -1,10 +1,20 @@
-// Image (Glance v2). At this stage: version discovery, which openstacksdk needs before it
-// sends any image request.
+// Image (Glance v2): version discovery, images and their metadata, their data in a store, tags,
+// members for sharing, and the JSON schemas clients read.
+import { isAbsolute, join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceDependencies } from '../common/dependencies.js';
 import { glanceErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
 import { joinUrl, requestBaseUrl, selfLink } from '../common/versions.js';
+import type { ImageService } from './image-service.js';
+import { imageMigrations } from './migrations.js';
+import { IMAGE_POLICY_DEFAULTS } from './policy.js';
+import { dataRoutes } from './routes/data.js';
+import { imageRoutes } from './routes/images.js';
+import { memberRoutes } from './routes/members.js';
+import { schemaRoutes } from './routes/schemas.js';
+import { createFilesystemStore } from './stores/filesystem.js';
+import type { ImageTables } from './tables.js';
 
 export const IMAGE_PREFIX = '/image';
 
@@ -23,6 +33,12 @@ export const IMAGE_API_VERSIONS = [
   'v2.0',
 ];
 
+/** The media types of Glance's JSON-patch documents (PATCH /v2/images/{id}). */
+export const JSON_PATCH_TYPES = [
+  'application/openstack-images-v2.1-json-patch',
+  'application/openstack-images-v2.0-json-patch',
+];
+
 function imageVersions(baseUrl: string) {
   const href = joinUrl(baseUrl, IMAGE_PREFIX, 'v2/');
   return {
@@ -34,10 +50,28 @@ function imageVersions(baseUrl: string) {
   };
 }
 
-const routes: FastifyPluginAsync<ServiceDependencies> = async (app) => {
+const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {
   // Glance answers both its root and /versions with 300 Multiple Choices.
   app.get('/', async (request, reply) => reply.code(300).send(imageVersions(requestBaseUrl(request))));
   app.get('/versions', async (request) => imageVersions(requestBaseUrl(request)));
+
+  // Image data is never buffered: the handler gets the request stream itself.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(JSON_PATCH_TYPES, { parseAs: 'string' }, parseJson);
+
+  const { config } = dependencies;
+  const storeDirectory = isAbsolute(config.image.storeDirectory)
+    ? config.image.storeDirectory
+    : join(config.dataDir, config.image.storeDirectory);
+  const service: ImageService = {
+    ...dependencies,
+    db: dependencies.database.tables<ImageTables>(),
+    store: await createFilesystemStore(storeDirectory),
+  };
+  for (const plugin of [imageRoutes, dataRoutes, memberRoutes, schemaRoutes]) {
+    await app.register(plugin, service);
+  }
 };
 
 export const imageService: OpenStackService = {
@@ -48,6 +82,6 @@ export const imageService: OpenStackService = {
   endpointPath: IMAGE_PREFIX,
   errorBody: glanceErrorBody,
   routes,
-  migrations: { service: 'image', migrations: {} },
-  policyDefaults: {},
+  migrations: imageMigrations,
+  policyDefaults: IMAGE_POLICY_DEFAULTS,
 };
