@@ -1,0 +1,4 @@
+// The areas the network service is made of (see area.ts), in migration order.
+import type { NetworkArea } from './area.js';
+
+export const NETWORK_AREAS: NetworkArea[] = [];
