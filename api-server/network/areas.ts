@@ -1,4 +1,5 @@
 // The areas the network service is made of (see area.ts), in migration order.
 import type { NetworkArea } from './area.js';
+import { securityArea } from './security/area.js';
 
-export const NETWORK_AREAS: NetworkArea[] = [];
+export const NETWORK_AREAS: NetworkArea[] = [securityArea];
