@@ -1,10 +1,12 @@
 // The node-agent process. At this stage it joins the bus under its host name and answers
-// `ping`, the liveness RPC the api-server uses to tell which nodes are reachable; the
-// hypervisor, switch, router and DHCP drivers arrive with the compute and network services.
+// `ping`, the liveness RPC the api-server uses to tell which nodes are reachable, and sends the
+// network agents' heartbeats (heartbeat.ts); the hypervisor, switch, router and DHCP drivers
+// arrive with the compute and network services.
 import { hostname } from 'node:os';
 import type { MessageBus, Subscription } from '../lib/bus/types.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
+import { startHeartbeats } from './heartbeat.js';
 
 /** The RPC topic every node-agent serves; per-host calls go to `node-agent.<host>`. */
 export const NODE_AGENT_TOPIC = 'node-agent';
@@ -39,9 +41,13 @@ export async function startNodeAgent(
       }),
     },
   );
+  const heartbeats = startHeartbeats(bus, host, config.node.heartbeatIntervalMs, startedAt, log);
   log.info({ host, topic: NODE_AGENT_TOPIC }, 'node-agent serving');
   return {
     host,
-    close: () => subscription.close(),
+    close: () => {
+      heartbeats.stop();
+      return subscription.close();
+    },
   };
 }
