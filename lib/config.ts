@@ -78,6 +78,31 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    network: Type.Object(
+      {
+        /** Neutron's ml2 tenant_network_types: comma-separated, tried in order (vxlan, vlan, local). */
+        tenantNetworkTypes: Type.String({ pattern: '^((vxlan|vlan|local)(,(vxlan|vlan|local))*)?$' }),
+        /** Neutron's vni_ranges: comma-separated MIN:MAX ranges of VXLAN ids for tenant networks. */
+        vniRanges: Type.String({ pattern: '^([0-9]+:[0-9]+(,[0-9]+:[0-9]+)*)?$' }),
+        /** Neutron's network_vlan_ranges: PHYSNET or PHYSNET:MIN:MAX, comma-separated. */
+        networkVlanRanges: Type.String({
+          pattern: '^([A-Za-z0-9_.-]+(:[0-9]+:[0-9]+)?(,[A-Za-z0-9_.-]+(:[0-9]+:[0-9]+)?)*)?$',
+        }),
+        /** Neutron's global_physnet_mtu: the MTU of the underlying physical networks. */
+        globalPhysnetMtu: Type.Integer({ minimum: 68, maximum: 65535 }),
+        /** Neutron's path_mtu: the MTU of the overlay's underlay path; 0 means globalPhysnetMtu. */
+        pathMtu: Type.Integer({ minimum: 0, maximum: 65535 }),
+        /** Neutron's physical_network_mtus: PHYSNET:MTU, comma-separated. */
+        physicalNetworkMtus: Type.String({
+          pattern: '^([A-Za-z0-9_.-]+:[0-9]+(,[A-Za-z0-9_.-]+:[0-9]+)*)?$',
+        }),
+        /** Neutron's base_mac: ports' MAC addresses keep its non-zero octets, the rest are random. */
+        baseMac: Type.String({ pattern: '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$' }),
+        /** Whether networks get a DHCP port (device_owner network:dhcp) for their DHCP subnets. */
+        dhcp: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
     node: Type.Object(
       {
         /** The name this node-agent serves RPC under (nova's `host`). */
@@ -107,6 +132,16 @@ export function defaultConfig(): Config {
       maxActiveKeys: 3,
     },
     image: { storeDirectory: 'images', maxImageSizeBytes: 1_099_511_627_776, projectQuotaBytes: -1 },
+    network: {
+      tenantNetworkTypes: 'vxlan',
+      vniRanges: '1:1000',
+      networkVlanRanges: 'physnet',
+      globalPhysnetMtu: 1500,
+      pathMtu: 0,
+      physicalNetworkMtus: '',
+      baseMac: 'fa:16:3e:00:00:00',
+      dhcp: true,
+    },
     node: { host: hostname(), heartbeatIntervalMs: 10_000 },
   };
 }
@@ -129,6 +164,14 @@ export const ENVIRONMENT_VARIABLES: Record<string, string> = {
   OVERCAST_IMAGE_STORE_DIRECTORY: 'image.storeDirectory',
   OVERCAST_IMAGE_MAX_SIZE_BYTES: 'image.maxImageSizeBytes',
   OVERCAST_IMAGE_PROJECT_QUOTA_BYTES: 'image.projectQuotaBytes',
+  OVERCAST_TENANT_NETWORK_TYPES: 'network.tenantNetworkTypes',
+  OVERCAST_VNI_RANGES: 'network.vniRanges',
+  OVERCAST_NETWORK_VLAN_RANGES: 'network.networkVlanRanges',
+  OVERCAST_GLOBAL_PHYSNET_MTU: 'network.globalPhysnetMtu',
+  OVERCAST_PATH_MTU: 'network.pathMtu',
+  OVERCAST_PHYSICAL_NETWORK_MTUS: 'network.physicalNetworkMtus',
+  OVERCAST_BASE_MAC: 'network.baseMac',
+  OVERCAST_NETWORK_DHCP: 'network.dhcp',
   OVERCAST_NODE_HOST: 'node.host',
   OVERCAST_HEARTBEAT_INTERVAL_MS: 'node.heartbeatIntervalMs',
 };
@@ -238,6 +281,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys.at(-1)!] = value;
 }
 
-function coerce(raw: string): string | number {
+function coerce(raw: string): string | number | boolean {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
   return /^-?\d+$/.test(raw) ? Number(raw) : raw;
 }

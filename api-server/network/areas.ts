@@ -1,5 +1,6 @@
 // The areas the network service is made of (see area.ts), in migration order.
 import type { NetworkArea } from './area.js';
+import { coreArea } from './core/area.js';
 import { securityArea } from './security/area.js';
 
-export const NETWORK_AREAS: NetworkArea[] = [securityArea];
+export const NETWORK_AREAS: NetworkArea[] = [coreArea, securityArea];
