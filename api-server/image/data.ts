@@ -1,10 +1,10 @@
 // Image data on its way into the store: a pass-through stream that measures what flows through
 // it (Glance's checksum, os_hash_value, size, virtual_size) and stops the flow as soon as it
-// exceeds the size the upload may have. Nothing here buffers more than one chunk and the first
-// 32 bytes, so memory stays constant however large the image is. No HTTP in here: the route
-// (routes/data.ts) turns these errors into answers.
-import { createHash } from 'node:crypto';
+// exceeds the size the upload may have. It holds the first 32 bytes and, for the hashing
+// threads (hashing.ts), a few blocks of 1 MiB, so memory stays constant however large the image
+// is. No HTTP in here: the route (routes/data.ts) turns these errors into answers.
 import { Transform, type TransformCallback } from 'node:stream';
+import { ParallelHashes } from './hashing.js';
 
 /** Glance's default `hashing_algorithm`: the algorithm behind os_hash_value. */
 export const OS_HASH_ALGO = 'sha512';
@@ -87,8 +87,7 @@ export interface ImageDataMeterOptions {
  * so a store writing its output never receives it.
  */
 export class ImageDataMeter extends Transform {
-  private readonly md5 = createHash('md5');
-  private readonly sha512 = createHash(OS_HASH_ALGO);
+  private readonly hashes = new ParallelHashes();
   private readonly header = Buffer.alloc(HEADER_BYTES);
   private headerLength = 0;
   private bytes = 0;
@@ -112,24 +111,40 @@ export class ImageDataMeter extends Transform {
     if (this.headerLength < HEADER_BYTES) {
       this.headerLength += chunk.copy(this.header, this.headerLength, 0, HEADER_BYTES - this.headerLength);
     }
-    this.md5.update(chunk);
-    this.sha512.update(chunk);
-    callback(null, chunk);
+    try {
+      this.hashes.update(chunk);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    // The data goes on at once; only when the hashing threads are too far behind does the
+    // stream wait for them (and so, through backpressure, the sender).
+    this.push(chunk);
+    if (!this.hashes.behind) callback();
+    else this.hashes.caughtUp().then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.result = {
-      size: this.bytes,
-      checksum: this.md5.digest('hex'),
-      osHashAlgo: OS_HASH_ALGO,
-      osHashValue: this.sha512.digest('hex'),
-      virtualSize: virtualSizeOf(
-        this.options.diskFormat,
-        this.header.subarray(0, this.headerLength),
-        this.bytes,
-      ),
-    };
-    callback();
+    this.hashes.finish().then((digests) => {
+      this.result = {
+        size: this.bytes,
+        checksum: digests.md5,
+        osHashAlgo: OS_HASH_ALGO,
+        osHashValue: digests.sha512,
+        virtualSize: virtualSizeOf(
+          this.options.diskFormat,
+          this.header.subarray(0, this.headerLength),
+          this.bytes,
+        ),
+      };
+      callback();
+    }, callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Ended or abandoned: either way the hashing threads may forget this stream.
+    this.hashes.discard();
+    callback(error);
   }
 
   /** What passed through; only once all data has (the stream has ended). */
