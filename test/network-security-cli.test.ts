@@ -1,0 +1,135 @@
+// Security groups, quotas and agents driven by the real `openstack` CLI (python-openstackclient
+// over openstacksdk) against `overcast up`, on SQLite and on MariaDB: the project's `default`
+// group appears on first use, the seeds' ssh rule goes into it and a second copy is refused,
+// the network quotas are Neutron's defaults, and the admin sees the node agent's agents.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../lib/exec.js';
+import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
+import { createDatabaseFor, type Dialect } from './harness/databases.js';
+import { apiPort, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+
+describe.each(['sqlite', 'mysql'] as const)(
+  'network security with the openstack CLI on %s',
+  (dialect: Dialect) => {
+    let workDir: string;
+    let up: RunningUp;
+    let adminEnv: Record<string, string>;
+    let memberEnv: Record<string, string>;
+
+    const openstack = (args: string[], overrides: Record<string, string> = {}) =>
+      run([OPENSTACK_COMMAND, ...args], {
+        allowFailure: true,
+        timeoutMs: 120_000,
+        env: { PATH: '/usr/bin:/bin', HOME: workDir, ...adminEnv, ...overrides },
+      });
+    const json = async (args: string[], overrides: Record<string, string> = {}) => {
+      const result = await openstack([...args, '-f', 'json'], overrides);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return JSON.parse(result.stdout);
+    };
+
+    beforeAll(async () => {
+      workDir = await mkdtemp(join(tmpdir(), `overcast-netsec-${dialect}-`));
+      const databaseUrl = await createDatabaseFor(dialect, workDir);
+      const port = await apiPort();
+      up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
+        OVERCAST_DATABASE_URL: databaseUrl,
+        // Quick heartbeats, so the agents are listed soon after start-up.
+        OVERCAST_HEARTBEAT_INTERVAL_MS: '500',
+      });
+      adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+      expect((await openstack(['project', 'create', '--domain', 'default', 'nebula'])).code).toBe(0);
+      expect(
+        (await openstack(['user', 'create', '--domain', 'default', '--password', 'pw', 'alice'])).code,
+      ).toBe(0);
+      expect(
+        (await openstack(['role', 'add', '--project', 'nebula', '--user', 'alice', 'member'])).code,
+      ).toBe(0);
+      memberEnv = { OS_USERNAME: 'alice', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'nebula' };
+    });
+
+    afterAll(async () => {
+      await up?.stop();
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it("lists the project's default group on first use", async () => {
+      const groups = await json(['security', 'group', 'list'], memberEnv);
+      expect(groups).toHaveLength(1);
+      expect(groups[0]).toMatchObject({ Name: 'default' });
+      const rules = await json(['security', 'group', 'rule', 'list', 'default'], memberEnv);
+      expect(rules).toHaveLength(4);
+    });
+
+    it('adds the ssh rule to the default group, lists it, and refuses it twice', async () => {
+      const created = await json(
+        ['security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default'],
+        memberEnv,
+      );
+      expect(created).toMatchObject({
+        protocol: 'tcp',
+        port_range_min: 22,
+        port_range_max: 22,
+        direction: 'ingress',
+      });
+      const rules = await json(['security', 'group', 'rule', 'list', 'default'], memberEnv);
+      expect(rules).toContainEqual(expect.objectContaining({ 'IP Protocol': 'tcp', 'Port Range': '22:22' }));
+      const again = await openstack(
+        ['security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default'],
+        memberEnv,
+      );
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toMatch(/already exists/);
+    });
+
+    it('creates, shows and deletes a group of its own; the default one stays', async () => {
+      const created = await json(
+        ['security', 'group', 'create', '--description', 'web servers', 'web'],
+        memberEnv,
+      );
+      expect(created).toMatchObject({ name: 'web', description: 'web servers', stateful: true });
+      expect((await openstack(['security', 'group', 'delete', 'web'], memberEnv)).code).toBe(0);
+      const refused = await openstack(['security', 'group', 'delete', 'default'], memberEnv);
+      expect(refused.code).not.toBe(0);
+    });
+
+    it("shows Neutron's default network quotas, and an admin's change", async () => {
+      const quotas = await json(['quota', 'list', '--network', '--detail', '--project', 'nebula']);
+      const limits = Object.fromEntries(
+        quotas.map((row: { Resource: string; Limit: number }) => [row.Resource, row.Limit]),
+      );
+      expect(limits).toMatchObject({
+        networks: 100,
+        ports: 500,
+        subnets: 100,
+        routers: 10,
+        floating_ips: 50,
+        security_groups: 10,
+        security_group_rules: 100,
+        rbac_policies: 10,
+      });
+      expect((await openstack(['quota', 'set', '--networks', '7', 'nebula'])).code).toBe(0);
+      const changed = await json(['quota', 'list', '--network', '--detail', '--project', 'nebula']);
+      expect(changed).toContainEqual(expect.objectContaining({ Resource: 'networks', Limit: 7 }));
+      const denied = await openstack(['quota', 'set', '--networks', '1000', 'nebula'], memberEnv);
+      expect(denied.code).not.toBe(0);
+    });
+
+    it("lists the node agent's network agents to the admin", async () => {
+      let agents: { 'Agent Type': string; Host: string; Alive: unknown }[] = [];
+      for (let attempt = 0; attempt < 30 && agents.length < 3; attempt++) {
+        agents = await json(['network', 'agent', 'list']);
+        if (agents.length < 3) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(agents.map((agent) => agent['Agent Type']).sort()).toEqual([
+        'DHCP agent',
+        'L3 agent',
+        'Open vSwitch agent',
+      ]);
+      for (const agent of agents) expect([true, ':-)'], JSON.stringify(agent)).toContain(agent.Alive);
+    });
+  },
+);
