@@ -76,8 +76,11 @@ export function protocolNumber(protocol: string | null): number | null {
 function portValue(value: unknown, name: string): number | null {
   if (value === undefined || value === null) return null;
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 65535) {
-    throw new BadRequest(`Invalid input for ${name}. Reason: '${String(value)}' is not a valid port number.`);
+  if (typeof number !== 'number' || !Number.isInteger(number)) {
+    throw new BadRequest(`Invalid input for ${name}. Reason: '${String(value)}' is not an integer.`);
+  }
+  if (number < 0 || number > 65535) {
+    throw new BadRequest(`Invalid value for port ${number}.`, 'SecurityGroupInvalidPortValue');
   }
   return number;
 }

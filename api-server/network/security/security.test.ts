@@ -382,7 +382,9 @@ describe('security group rules', () => {
       [{ protocol: 'tcp', port_range_min: 100, port_range_max: 10 }, 400, 'SecurityGroupInvalidPortRange'],
       [{ protocol: 'tcp', port_range_min: 10 }, 400, 'SecurityGroupInvalidPortRange'],
       [{ protocol: 'udp', port_range_min: 0, port_range_max: 10 }, 400, 'SecurityGroupInvalidPortValue'],
-      [{ protocol: 'tcp', port_range_min: 1, port_range_max: 70000 }, 400, undefined],
+      [{ protocol: 'tcp', port_range_min: 1, port_range_max: 70000 }, 400, 'SecurityGroupInvalidPortValue'],
+      [{ protocol: 'tcp', port_range_min: -16, port_range_max: 80 }, 400, 'SecurityGroupInvalidPortValue'],
+      [{ protocol: 'tcp', port_range_min: 'low', port_range_max: 80 }, 400, undefined],
       [{ port_range_min: 22, port_range_max: 22 }, 400, 'SecurityGroupProtocolRequiredWithPorts'],
       [{ protocol: 'gre', port_range_min: 1, port_range_max: 2 }, 400, 'SecurityGroupInvalidProtocolForPort'],
       [{ protocol: 'icmp', port_range_min: 256 }, 400, 'SecurityGroupInvalidIcmpValue'],
@@ -509,7 +511,7 @@ describe('quotas', () => {
     expect(overRules.body.NeutronError.message).toBe(
       "Quota exceeded for resources: ['security_group_rule'].",
     );
-    const details = await net(project.token, 'GET', `/v2.0/quotas/${project.projectId}/details`);
+    const details = await net(project.token, 'GET', `/v2.0/quotas/${project.projectId}/details.json`);
     expect(details.body.quota.security_group).toEqual({ limit: 2, used: 2, reserved: 0 });
     expect(details.body.quota.security_group_rule).toEqual({ limit: 7, used: 7, reserved: 0 });
     expect(details.body.quota.network).toEqual({ limit: 100, used: 0, reserved: 0 });

@@ -1,7 +1,7 @@
 // /v2.0/quotas: the limits of a project (its own or the defaults), the defaults, usage details,
 // and an admin's changes. Unlike other resources, a refused read of another project's quota is a
 // 403, as in Neutron's quota controller.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest } from '../../../common/errors.js';
@@ -70,20 +70,23 @@ export const quotaRoutes: FastifyPluginAsync<SecurityService> = async (app, serv
     return { quota: { ...QUOTA_DEFAULTS } };
   });
 
-  app.get<ProjectParams>('/v2.0/quotas/:project_id/details', async (request) => {
+  // Tempest asks for /details.json: Neutron takes a .json suffix on any path.
+  const details = async (request: FastifyRequest<ProjectParams>) => {
     const { project_id: projectId } = request.params;
     authorize(policy, request, 'get_quota', ownedTarget(projectId));
     const limits = await projectQuotas(db, projectId);
-    const details: Record<string, { limit: number; used: number; reserved: number }> = {};
+    const usage: Record<string, { limit: number; used: number; reserved: number }> = {};
     for (const resource of QUOTA_RESOURCES) {
-      details[resource] = {
+      usage[resource] = {
         limit: limits[resource]!,
         used: await quotaUsage(db, projectId, resource),
         reserved: 0,
       };
     }
-    return { quota: details };
-  });
+    return { quota: usage };
+  };
+  app.get<ProjectParams>('/v2.0/quotas/:project_id/details', details);
+  app.get<ProjectParams>('/v2.0/quotas/:project_id/details.json', details);
 
   app.put<ProjectParams>('/v2.0/quotas/:project_id', async (request) => {
     const { project_id: projectId } = request.params;
