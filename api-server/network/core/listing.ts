@@ -91,6 +91,7 @@ export function shape(
   hidden: ReadonlySet<string>,
   fields: readonly string[] | undefined,
 ): Record<string, unknown> {
+  if (hidden.size === 0 && !fields) return view;
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(view)) {
     if (hidden.has(key)) continue;

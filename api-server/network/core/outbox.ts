@@ -135,14 +135,19 @@ export class OutboxRelay {
           .limit(this.batchSize)
           .execute();
         if (rows.length === 0) return;
+        // Published in order; the rows go once the bus has taken them all. A failure part-way
+        // leaves the whole batch to be published again (consumers dedupe by message_id).
         for (const row of rows) {
           await this.bus.fanout(
             CHANGES_TOPIC,
             CHANGE_METHOD,
             JSON.parse(row.body) as Record<string, unknown>,
           );
-          await this.db.deleteFrom('network_outbox').where('seq', '=', row.seq).execute();
         }
+        await this.db
+          .deleteFrom('network_outbox')
+          .where('seq', '<=', rows[rows.length - 1]!.seq)
+          .execute();
         if (rows.length < this.batchSize) return;
       }
     } catch (err) {

@@ -178,6 +178,15 @@ function subnetRow(subnet: SubnetRecord): SubnetRow {
   };
 }
 
+/** JSON columns, with the common empty values answered without parsing (big lists have many). */
+function parseList<T>(text: string): T[] {
+  return text === '[]' ? [] : (JSON.parse(text) as T[]);
+}
+
+function parseMap(text: string): Record<string, unknown> {
+  return text === '{}' ? {} : (JSON.parse(text) as Record<string, unknown>);
+}
+
 function portRecord(row: PortRow, securityGroups: string[]): PortRecord {
   return {
     id: row.id,
@@ -190,13 +199,13 @@ function portRecord(row: PortRow, securityGroups: string[]): PortRecord {
     status: row.status,
     deviceId: row.device_id,
     deviceOwner: row.device_owner,
-    fixedIps: JSON.parse(row.fixed_ips) as FixedIp[],
+    fixedIps: parseList<FixedIp>(row.fixed_ips),
     portSecurityEnabled: fromBit(Number(row.port_security_enabled)),
-    allowedAddressPairs: JSON.parse(row.allowed_address_pairs) as AddressPair[],
-    extraDhcpOpts: JSON.parse(row.extra_dhcp_opts) as Record<string, unknown>[],
+    allowedAddressPairs: parseList<AddressPair>(row.allowed_address_pairs),
+    extraDhcpOpts: parseList<Record<string, unknown>>(row.extra_dhcp_opts),
     bindingHostId: row.binding_host_id,
     bindingVnicType: row.binding_vnic_type,
-    bindingProfile: JSON.parse(row.binding_profile) as Record<string, unknown>,
+    bindingProfile: parseMap(row.binding_profile),
     securityGroups,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -453,12 +462,12 @@ export async function securityGroupsOf(
 ): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>();
   if (portIds.length === 0) return result;
-  for (const chunk of chunks(portIds)) {
-    const rows = await db
-      .selectFrom('network_port_security_group')
-      .select(['port_id', 'security_group_id'])
-      .where('port_id', 'in', chunk)
-      .execute();
+  // A long list is answered from one read of the whole table rather than many IN lists.
+  const batches: (readonly string[] | undefined)[] = portIds.length > CHUNK ? [undefined] : [portIds];
+  for (const chunk of batches) {
+    let query = db.selectFrom('network_port_security_group').select(['port_id', 'security_group_id']);
+    if (chunk) query = query.where('port_id', 'in', chunk);
+    const rows = await query.execute();
     for (const row of rows) {
       const list = result.get(row.port_id) ?? [];
       list.push(row.security_group_id);
