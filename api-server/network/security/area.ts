@@ -1,7 +1,7 @@
 // The security area of the network service: security groups and rules, quotas, agents (from
 // node agents' heartbeats) and RBAC policies. Other areas use its exports: ensureDefaultSecurityGroup,
-// checkQuota / registerQuotaCounter, networkIdsSharedWith / registerRbacObjectResolver and
-// registerSecurityGroupUseCheck.
+// checkQuota / registerQuotaCounter, networkIdsSharedWith / registerRbacObjectResolver /
+// registerRbacPolicyUseCheck and registerSecurityGroupUseCheck.
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceDependencies } from '../../common/dependencies.js';
@@ -18,7 +18,12 @@ import type { SecurityTables } from './tables.js';
 
 export { AGENT_HEARTBEAT_TOPIC, type AgentHeartbeat } from './agents.js';
 export { checkQuota, registerQuotaCounter } from './quotas.js';
-export { networkIdsExternalFor, networkIdsSharedWith, registerRbacObjectResolver } from './rbac.js';
+export {
+  networkIdsExternalFor,
+  networkIdsSharedWith,
+  registerRbacObjectResolver,
+  registerRbacPolicyUseCheck,
+} from './rbac.js';
 export { ensureDefaultSecurityGroup, registerSecurityGroupUseCheck } from './security-groups.js';
 
 const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AnyTables } from '../../../lib/db/database.js';
-import { BadRequest, NotFound } from '../../common/errors.js';
+import { BadRequest, Conflict, NotFound } from '../../common/errors.js';
 import type { SecurityTables } from './tables.js';
 
 export const RBAC_OBJECT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
@@ -66,6 +66,38 @@ export async function rbacObjectOwner(
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The parts of an RBAC policy a use check looks at. */
+export interface RbacGrant {
+  object_type: string;
+  object_id: string;
+  action: string;
+  target_tenant: string;
+}
+
+/**
+ * Whether something depends on a grant (a port of the target project on a shared network);
+ * registered by the area that owns the dependants.
+ */
+export type RbacPolicyUseCheck = (db: Kysely<AnyTables>, grant: RbacGrant) => Promise<boolean>;
+const useChecks: RbacPolicyUseCheck[] = [];
+
+/** Registers a check that refuses removing or retargeting a grant still relied on (409 RbacPolicyInUse). */
+export function registerRbacPolicyUseCheck(check: RbacPolicyUseCheck): void {
+  useChecks.push(check);
+}
+
+/** 409 RbacPolicyInUse when a registered check says the grant is relied on. */
+export async function refuseIfInUse(db: Kysely<AnyTables>, grant: RbacGrant): Promise<void> {
+  for (const check of useChecks) {
+    if (await check(db, grant)) {
+      throw new Conflict(
+        `RBAC policy on object ${grant.object_id} cannot be removed because other objects depend on it.`,
+        'RbacPolicyInUse',
+      );
+    }
+  }
 }
 
 export function validateObjectTypeAndAction(objectType: unknown, action: unknown): void {

@@ -7,6 +7,8 @@ import type { MessageBus } from '../../../lib/bus/types.js';
 import { createLogger } from '../../../lib/log.js';
 import { startTestCloud, type TestCloud } from '../../identity/test-cloud.suite.js';
 import { AGENT_HEARTBEAT_TOPIC } from './agents.js';
+import { registerRbacObjectResolver, registerRbacPolicyUseCheck } from './rbac.js';
+import { registerSecurityGroupUseCheck } from './security-groups.js';
 
 let cloud: TestCloud;
 let admin: string;
@@ -747,5 +749,49 @@ describe('the service documents', () => {
   it('asks for a token', async () => {
     const response = await cloud.app.inject({ method: 'GET', url: '/network/v2.0/security-groups' });
     expect(response.statusCode).toBe(401);
+  });
+});
+
+// Last: these register hooks that other areas provide, and hooks cannot be taken back.
+describe('what other areas plug in', () => {
+  it("refuses deleting a group a port uses, and sharing another project's network", async () => {
+    const group = (
+      await net(alice.token, 'POST', '/v2.0/security-groups', { security_group: { name: 'bound' } })
+    ).body.security_group;
+    registerSecurityGroupUseCheck(async (_db, groupId) => groupId === group.id);
+    const inUse = await net(alice.token, 'DELETE', `/v2.0/security-groups/${group.id}`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.NeutronError.type).toBe('SecurityGroupInUse');
+
+    const alicesNetwork = '3f1c2a4e-1111-4aaa-8bbb-000000000001';
+    registerRbacObjectResolver('network', async (_db, id) =>
+      id === alicesNetwork ? { projectId: alice.projectId } : undefined,
+    );
+    const share = (token: string, objectId: string, target: string) =>
+      net(token, 'POST', '/v2.0/rbac-policies', {
+        rbac_policy: {
+          object_type: 'network',
+          object_id: objectId,
+          action: 'access_as_shared',
+          target_tenant: target,
+        },
+      });
+    const missing = await share(alice.token, '3f1c2a4e-1111-4aaa-8bbb-000000000099', bob.projectId);
+    expect(missing.status).toBe(404);
+    expect(missing.body.NeutronError.type).toBe('NetworkNotFound');
+    expect((await share(bob.token, alicesNetwork, adminProject)).status).toBe(404);
+    const shared = await share(alice.token, alicesNetwork, bob.projectId);
+    expect(shared.status).toBe(201);
+
+    registerRbacPolicyUseCheck(
+      async (_db, grant) => grant.object_id === alicesNetwork && grant.target_tenant === bob.projectId,
+    );
+    const removal = await net(alice.token, 'DELETE', `/v2.0/rbac-policies/${shared.body.rbac_policy.id}`);
+    expect(removal.status).toBe(409);
+    expect(removal.body.NeutronError.type).toBe('RbacPolicyInUse');
+    const retarget = await net(alice.token, 'PUT', `/v2.0/rbac-policies/${shared.body.rbac_policy.id}`, {
+      rbac_policy: { target_tenant: adminProject },
+    });
+    expect(retarget.status).toBe(409);
   });
 });

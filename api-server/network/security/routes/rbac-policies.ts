@@ -15,6 +15,7 @@ import {
   rbacNotFound,
   rbacObjectOwner,
   rbacView,
+  refuseIfInUse,
   validateObjectTypeAndAction,
 } from '../rbac.js';
 import { callerOf, ownedTarget, type SecurityService } from '../service.js';
@@ -129,6 +130,7 @@ export const rbacPolicyRoutes: FastifyPluginAsync<SecurityService> = async (app,
     authorize(policy, request, 'update_rbac_policy', target);
     if (targetTenant !== undefined && targetTenant !== row.target_tenant) {
       authorize(policy, request, 'update_rbac_policy:target_tenant', target);
+      await refuseIfInUse(db, row);
       try {
         await db
           .updateTable('network_rbac_policy')
@@ -146,6 +148,7 @@ export const rbacPolicyRoutes: FastifyPluginAsync<SecurityService> = async (app,
   app.delete<IdParams>('/v2.0/rbac-policies/:id', async (request, reply) => {
     const row = await visiblePolicy(request, request.params.id);
     authorize(policy, request, 'delete_rbac_policy', ownedTarget(row.project_id));
+    await refuseIfInUse(db, row);
     await db.deleteFrom('network_rbac_policy').where('id', '=', row.id).execute();
     return reply.code(204).send();
   });
