@@ -144,9 +144,15 @@ export class OutboxRelay {
             JSON.parse(row.body) as Record<string, unknown>,
           );
         }
+        // Exactly the rows published: a range would also take a row with a lower seq whose
+        // transaction commits only now, before it was ever published.
         await this.db
           .deleteFrom('network_outbox')
-          .where('seq', '<=', rows[rows.length - 1]!.seq)
+          .where(
+            'seq',
+            'in',
+            rows.map((row) => row.seq),
+          )
           .execute();
         if (rows.length < this.batchSize) return;
       }
