@@ -1,0 +1,138 @@
+// The seeds' network walk-through with the real `openstack` CLI (python-openstackclient over
+// openstacksdk) against `overcast up`, on SQLite and on MariaDB, for what the core area serves:
+// the admin's flat external shared `public` network and its subnet with an allocation pool, the
+// tenant's `nebula_net` (VXLAN, MTU 1450, the type shown to the admin only), `nebula_subnet`
+// with Neutron's defaults, and a port.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../lib/exec.js';
+import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
+import { createDatabaseFor, type Dialect } from './harness/databases.js';
+import { apiPort, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+
+describe.each(['sqlite', 'mysql'] as const)('networks with the openstack CLI on %s', (dialect: Dialect) => {
+  let workDir: string;
+  let up: RunningUp;
+  let adminEnv: Record<string, string>;
+  let memberEnv: Record<string, string>;
+
+  const openstack = (args: string[], overrides: Record<string, string> = {}) =>
+    run([OPENSTACK_COMMAND, ...args], {
+      allowFailure: true,
+      timeoutMs: 120_000,
+      env: { PATH: '/usr/bin:/bin', HOME: workDir, ...adminEnv, ...overrides },
+    });
+  const json = async (args: string[], overrides: Record<string, string> = {}) => {
+    const result = await openstack([...args, '-f', 'json'], overrides);
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return JSON.parse(result.stdout);
+  };
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), `overcast-netcli-${dialect}-`));
+    const databaseUrl = await createDatabaseFor(dialect, workDir);
+    const port = await apiPort();
+    up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
+      OVERCAST_DATABASE_URL: databaseUrl,
+    });
+    adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+    expect((await openstack(['project', 'create', '--domain', 'default', 'nebula'])).code).toBe(0);
+    expect(
+      (await openstack(['user', 'create', '--domain', 'default', '--password', 'pw', 'alice'])).code,
+    ).toBe(0);
+    expect((await openstack(['role', 'add', '--project', 'nebula', '--user', 'alice', 'member'])).code).toBe(
+      0,
+    );
+    memberEnv = { OS_USERNAME: 'alice', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'nebula' };
+  }, 300_000);
+
+  afterAll(async () => {
+    await up?.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('the admin creates the flat external shared public network and its subnet with a pool', async () => {
+    const network = await json([
+      'network',
+      'create',
+      '--external',
+      '--provider-network-type',
+      'flat',
+      '--provider-physical-network',
+      'physnet',
+      '--share',
+      'public',
+    ]);
+    expect(network).toMatchObject({
+      name: 'public',
+      'router:external': true,
+      shared: true,
+      'provider:network_type': 'flat',
+      'provider:physical_network': 'physnet',
+      mtu: 1500,
+      status: 'ACTIVE',
+    });
+    const subnet = await json([
+      'subnet',
+      'create',
+      '--network',
+      'public',
+      '--subnet-range',
+      '203.0.113.0/24',
+      '--allocation-pool',
+      'start=203.0.113.10,end=203.0.113.100',
+      'public_subnet',
+    ]);
+    expect(subnet).toMatchObject({
+      cidr: '203.0.113.0/24',
+      gateway_ip: '203.0.113.1',
+      allocation_pools: [{ start: '203.0.113.10', end: '203.0.113.100' }],
+    });
+  });
+
+  it('the tenant creates nebula_net (VXLAN, MTU 1450), its subnet with defaults, and a port', async () => {
+    const network = await json(['network', 'create', 'nebula_net'], memberEnv);
+    expect(network).toMatchObject({ name: 'nebula_net', mtu: 1450, shared: false, 'router:external': false });
+    expect(network['provider:network_type'] ?? null).toBeNull();
+    const shown = await json(['network', 'show', 'nebula_net'], memberEnv);
+    expect(shown.mtu).toBe(1450);
+    const asAdmin = await json(['network', 'show', shown.id]);
+    expect(asAdmin['provider:network_type']).toBe('vxlan');
+    expect(asAdmin['provider:segmentation_id']).toBeGreaterThan(0);
+
+    const subnet = await json(
+      ['subnet', 'create', '--network', 'nebula_net', '--subnet-range', '192.168.50.0/24', 'nebula_subnet'],
+      memberEnv,
+    );
+    expect(subnet).toMatchObject({
+      gateway_ip: '192.168.50.1',
+      allocation_pools: [{ start: '192.168.50.2', end: '192.168.50.254' }],
+      enable_dhcp: true,
+      ip_version: 4,
+    });
+
+    const port = await json(['port', 'create', '--network', 'nebula_net', 'p1'], memberEnv);
+    expect(port).toMatchObject({ name: 'p1', status: 'DOWN' });
+    expect(port.mac_address).toMatch(/^fa:16:3e:/);
+    expect(JSON.stringify(port.fixed_ips)).toContain('192.168.50.');
+    const ports = await json(['port', 'list', '--network', 'nebula_net'], memberEnv);
+    expect(ports.map((row: { Name: string }) => row.Name)).toContain('p1');
+    const networks = await json(['network', 'list'], memberEnv);
+    expect(networks.map((row: { Name: string }) => row.Name).sort()).toEqual(['nebula_net', 'public']);
+  });
+
+  it('refuses what Neutron refuses: provider attributes from the tenant, deleting a network in use', async () => {
+    const provider = await openstack(
+      ['network', 'create', '--provider-network-type', 'vxlan', 'mine'],
+      memberEnv,
+    );
+    expect(provider.code).not.toBe(0);
+    const inUse = await openstack(['network', 'delete', 'nebula_net'], memberEnv);
+    expect(inUse.code).not.toBe(0);
+    expect((await openstack(['port', 'delete', 'p1'], memberEnv)).code).toBe(0);
+    expect((await openstack(['subnet', 'delete', 'nebula_subnet'], memberEnv)).code).toBe(0);
+    expect((await openstack(['network', 'delete', 'nebula_net'], memberEnv)).code).toBe(0);
+  });
+});
