@@ -18,6 +18,7 @@ describe.each(['sqlite', 'mysql'] as const)(
     let up: RunningUp;
     let adminEnv: Record<string, string>;
     let memberEnv: Record<string, string>;
+    let networkUrl: string;
 
     const openstack = (args: string[], overrides: Record<string, string> = {}) =>
       run([OPENSTACK_COMMAND, ...args], {
@@ -41,6 +42,7 @@ describe.each(['sqlite', 'mysql'] as const)(
         OVERCAST_HEARTBEAT_INTERVAL_MS: '500',
       });
       adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+      networkUrl = `http://127.0.0.1:${port}/network/v2.0`;
       expect((await openstack(['project', 'create', '--domain', 'default', 'nebula'])).code).toBe(0);
       expect(
         (await openstack(['user', 'create', '--domain', 'default', '--password', 'pw', 'alice'])).code,
@@ -54,6 +56,32 @@ describe.each(['sqlite', 'mysql'] as const)(
     afterAll(async () => {
       await up?.stop();
       await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('makes one default group when a new project looks many times at once', async () => {
+      expect((await openstack(['project', 'create', '--domain', 'default', 'racers'])).code).toBe(0);
+      expect(
+        (await openstack(['role', 'add', '--project', 'racers', '--user', 'alice', 'member'])).code,
+      ).toBe(0);
+      const racer = { ...memberEnv, OS_PROJECT_NAME: 'racers' };
+      const token = (await json(['token', 'issue'], racer)).id;
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`${networkUrl}/security-groups`, { headers: { 'x-auth-token': token } }).then(
+            async (response) => ({
+              status: response.status,
+              body: (await response.json()) as { security_groups: { id: string; name: string }[] },
+            }),
+          ),
+        ),
+      );
+      expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
+      const ids = new Set(
+        responses.flatMap((response) => response.body.security_groups.map((group) => group.id)),
+      );
+      expect(ids.size).toBe(1);
+      const groups = await json(['security', 'group', 'list'], racer);
+      expect(groups).toEqual([expect.objectContaining({ Name: 'default' })]);
     });
 
     it("lists the project's default group on first use", async () => {

@@ -49,7 +49,6 @@ export function agentView(row: AgentRow, now = Date.now()) {
     heartbeat_timestamp: agentTime(row.heartbeat_at),
     created_at: agentTime(row.created_at),
     started_at: agentTime(row.started_at),
-    resources_synced: null,
   };
 }
 
