@@ -257,11 +257,28 @@ export function registerSecurityGroupUseCheck(check: SecurityGroupUseCheck): voi
   useChecks.push(check);
 }
 
+/** 409 SecurityGroupInUse when a registered check says a port uses the group. */
+export async function refuseIfGroupInUse(db: Db, id: string): Promise<void> {
+  for (const check of useChecks) {
+    if (await check(db, id)) throw new Conflict(`Security Group ${id} in use.`, 'SecurityGroupInUse');
+  }
+}
+
+/** Owners of the given groups, by group id (groups that do not exist are left out). */
+export async function groupOwners(db: Db, groupIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(groupIds)];
+  if (unique.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('network_security_group')
+    .select(['id', 'project_id'])
+    .where('id', 'in', unique)
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.project_id]));
+}
+
 export async function deleteGroup(db: Kysely<SecurityTables>, id: string): Promise<void> {
   await withTransaction(db, async (trx) => {
-    for (const check of useChecks) {
-      if (await check(trx, id)) throw new Conflict(`Security Group ${id} in use.`, 'SecurityGroupInUse');
-    }
+    await refuseIfGroupInUse(trx, id);
     // Rules of other groups that name this one as their remote go with it, as in Neutron.
     await trx.deleteFrom('network_security_group_rule').where('remote_group_id', '=', id).execute();
     await trx.deleteFrom('network_security_group_rule').where('security_group_id', '=', id).execute();

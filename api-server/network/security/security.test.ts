@@ -7,7 +7,7 @@ import type { MessageBus } from '../../../lib/bus/types.js';
 import { createLogger } from '../../../lib/log.js';
 import { startTestCloud, type TestCloud } from '../../identity/test-cloud.suite.js';
 import { AGENT_HEARTBEAT_TOPIC } from './agents.js';
-import { registerRbacObjectResolver, registerRbacPolicyUseCheck } from './rbac.js';
+import { registerRbacPolicyUseCheck } from './rbac.js';
 import { registerSecurityGroupUseCheck } from './security-groups.js';
 
 let cloud: TestCloud;
@@ -611,7 +611,12 @@ describe('agents', () => {
 });
 
 describe('RBAC policies', () => {
-  const networkId = '0d7a7c36-5b0a-4f6e-9a1e-6f6b8c1d2e3f';
+  let networkId: string;
+  beforeAll(async () => {
+    const created = await net(alice.token, 'POST', '/v2.0/networks', { network: { name: 'rbac-net' } });
+    expect(created.status).toBe(201);
+    networkId = created.body.network.id;
+  });
 
   it('shares a network with one project; duplicates and wildcards by members are refused', async () => {
     const created = await net(alice.token, 'POST', '/v2.0/rbac-policies', {
@@ -752,7 +757,7 @@ describe('the service documents', () => {
   });
 });
 
-// Last: these register hooks that other areas provide, and hooks cannot be taken back.
+// Last: these register more of the hooks the core area provides, and hooks cannot be taken back.
 describe('what other areas plug in', () => {
   it("refuses deleting a group a port uses, and sharing another project's network", async () => {
     const group = (
@@ -762,11 +767,17 @@ describe('what other areas plug in', () => {
     const inUse = await net(alice.token, 'DELETE', `/v2.0/security-groups/${group.id}`);
     expect(inUse.status).toBe(409);
     expect(inUse.body.NeutronError.type).toBe('SecurityGroupInUse');
+    const stateless = await net(alice.token, 'PUT', `/v2.0/security-groups/${group.id}`, {
+      security_group: { stateful: false },
+    });
+    expect(stateless.status).toBe(409);
+    const renamed = await net(alice.token, 'PUT', `/v2.0/security-groups/${group.id}`, {
+      security_group: { name: 'still-bound', stateful: true },
+    });
+    expect(renamed.status).toBe(200);
 
-    const alicesNetwork = '3f1c2a4e-1111-4aaa-8bbb-000000000001';
-    registerRbacObjectResolver('network', async (_db, id) =>
-      id === alicesNetwork ? { projectId: alice.projectId } : undefined,
-    );
+    const alicesNetwork = (await net(alice.token, 'POST', '/v2.0/networks', { network: { name: 'plugged' } }))
+      .body.network.id;
     const share = (token: string, objectId: string, target: string) =>
       net(token, 'POST', '/v2.0/rbac-policies', {
         rbac_policy: {

@@ -32,10 +32,12 @@ import {
   findGroup,
   findRule,
   groupNotFound,
+  groupOwners,
   groupViews,
   isDefaultGroup,
   listGroups,
   listRules,
+  refuseIfGroupInUse,
   ruleNotFound,
   ruleView,
   updateGroup,
@@ -163,6 +165,9 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
     const name = stringAttribute(body, 'name');
     const description = stringAttribute(body, 'description');
     const stateful = booleanAttribute(body, 'stateful');
+    // Whether traffic is tracked cannot change under ports that use the group (Neutron).
+    if (stateful !== undefined && stateful !== (Number(group.stateful) === 1))
+      await refuseIfGroupInUse(db, group.id);
     if (name !== undefined && name !== group.name) {
       if (await isDefaultGroup(db, group)) {
         throw new Conflict(
@@ -196,16 +201,6 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
     return reply.code(204).send();
   });
 
-  /** Owners of the groups the rules belong to, for the rules' policy targets. */
-  async function groupOwners(groupIds: string[]): Promise<Map<string, string>> {
-    const owners = new Map<string, string>();
-    for (const id of new Set(groupIds)) {
-      const group = await findGroup(db, id);
-      if (group) owners.set(id, group.project_id);
-    }
-    return owners;
-  }
-
   const ruleTarget = (projectId: string, groupOwner: string | undefined) =>
     ownedTarget(projectId, groupOwner === undefined ? {} : { 'security_group:tenant_id': groupOwner });
 
@@ -213,7 +208,10 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
     const caller = callerOf(request);
     await ensureDefaultFor(request, caller);
     const rows = await listRules(db, caller.isAdmin ? undefined : caller.projectId);
-    const owners = await groupOwners(rows.map((row) => row.security_group_id));
+    const owners = await groupOwners(
+      db,
+      rows.map((row) => row.security_group_id),
+    );
     const visible = rows.filter((row) =>
       allows(
         policy,
