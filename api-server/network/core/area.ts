@@ -10,6 +10,7 @@ import { CORE_POLICY_DEFAULTS } from './policy.js';
 import { networkRoutes } from './routes/networks.js';
 import { portRoutes } from './routes/ports.js';
 import { subnetRoutes } from './routes/subnets.js';
+import { registerSecurityHooks } from './security-hooks.js';
 import { segmentSettings } from './segments.js';
 import type { CoreService } from './service.js';
 import type { CoreTables } from './tables.js';
@@ -51,6 +52,7 @@ export const CORE_EXTENSIONS: NetworkExtension[] = [
 ];
 
 const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {
+  registerSecurityHooks();
   const db = dependencies.database.tables<CoreTables>();
   const relay = new OutboxRelay(db, dependencies.bus, app.log);
   const service: CoreService = {

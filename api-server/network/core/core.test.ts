@@ -492,6 +492,52 @@ describe('ports', () => {
   });
 });
 
+describe('with the security area', () => {
+  it("enforces the project's network, subnet and port quotas with 409 OverQuota, and counts usage", async () => {
+    const carol = await memberProject('carol');
+    const set = await net(admin, 'PUT', `/v2.0/quotas/${carol.projectId}`, {
+      quota: { network: 1, subnet: 1, port: 3 },
+    });
+    expect(set.status).toBe(200);
+    const network = await createNetwork(carol.token);
+    const overNetworks = await net(carol.token, 'POST', '/v2.0/networks', { network: {} });
+    expect(overNetworks.status).toBe(409);
+    expect(overNetworks.body.NeutronError.type).toBe('OverQuota');
+    await createSubnet(carol.token, network.id, '10.30.0.0/24');
+    const overSubnets = await net(carol.token, 'POST', '/v2.0/subnets', {
+      subnet: { network_id: network.id, ip_version: 4, cidr: '10.31.0.0/24' },
+    });
+    expect(overSubnets.status).toBe(409);
+    // The DHCP port counts too, as in Neutron (usage is every port row of the project).
+    const ports = [];
+    for (let index = 0; index < 2; index++) {
+      ports.push(await net(carol.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } }));
+    }
+    expect(ports.map((port) => port.status)).toEqual([201, 201]);
+    const overPorts = await net(carol.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } });
+    expect(overPorts.status).toBe(409);
+    expect(overPorts.body.NeutronError.type).toBe('OverQuota');
+  });
+
+  it('refuses deleting a security group a port uses', async () => {
+    const group = (
+      await net(alice.token, 'POST', '/v2.0/security-groups', { security_group: { name: 'web' } })
+    ).body.security_group;
+    const network = await createNetwork(alice.token);
+    const port = (
+      await net(alice.token, 'POST', '/v2.0/ports', {
+        port: { network_id: network.id, security_groups: [group.id] },
+      })
+    ).body.port;
+    expect(port.security_groups).toEqual([group.id]);
+    const inUse = await net(alice.token, 'DELETE', `/v2.0/security-groups/${group.id}`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.body.NeutronError.type).toBe('SecurityGroupInUse');
+    await net(alice.token, 'DELETE', `/v2.0/ports/${port.id}`);
+    expect((await net(alice.token, 'DELETE', `/v2.0/security-groups/${group.id}`)).status).toBe(204);
+  });
+});
+
 describe('the service documents', () => {
   it('lists the core extensions and resources', async () => {
     const aliases = (await net(alice.token, 'GET', '/v2.0/extensions')).body.extensions.map(

@@ -6,6 +6,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { checkQuota } from '../../security/area.js';
 import {
   type Attributes,
   owningProject,
@@ -140,6 +141,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     const now = isoNow();
     const id = randomUUID();
     const network = await write(service, async (trx) => {
+      await checkQuota(trx, projectId, 'network');
       const segment: Segment = await allocateSegment(trx, service.settings, id, requested);
       const record: NetworkRecord = {
         id,

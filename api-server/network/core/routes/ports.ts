@@ -5,6 +5,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { checkQuota } from '../../security/area.js';
 import { formatAddress, parseAddress, parseCidr } from '../addresses.js';
 import {
   type Attributes,
@@ -273,6 +274,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
       authorize(policy, request, action, target);
 
     const created = await write(service, async (trx) => {
+      await checkQuota(trx, projectId, 'port');
       const inserted = await insertPortWithMac(trx, port, baseMac, attributes.mac_address !== undefined);
       const addresses = await allocateFixedIps(trx, service.ipam, network, inserted.id, fixedIps);
       const record: PortRecord = { ...inserted, fixedIps: addresses };

@@ -7,6 +7,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { checkQuota } from '../../security/area.js';
 import {
   type Cidr,
   checkPools,
@@ -271,6 +272,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
     await write(service, async (trx) => {
       await lockNetwork(trx, service.database.dialect, networkId);
       const current = await visibleNetwork(trx, caller, networkId);
+      await checkQuota(trx, projectId, 'subnet');
       for (const other of await subnetsOfNetwork(trx, networkId)) {
         if (cidrsOverlap(parseCidr(other.cidr), cidr)) {
           throw new BadRequest(
