@@ -519,6 +519,37 @@ describe('with the security area', () => {
     expect(overPorts.body.NeutronError.type).toBe('OverQuota');
   });
 
+  it('an RBAC access_as_shared grant shares a network with one project: visible, shared, portable; the grant stays while used', async () => {
+    const network = await createNetwork(bob.token, { name: 'bob-granted' });
+    const subnet = await createSubnet(bob.token, network.id, '10.40.0.0/24');
+    expect((await net(alice.token, 'GET', `/v2.0/networks/${network.id}`)).status).toBe(404);
+    const grant = await net(bob.token, 'POST', '/v2.0/rbac-policies', {
+      rbac_policy: {
+        object_type: 'network',
+        object_id: network.id,
+        action: 'access_as_shared',
+        target_tenant: alice.projectId,
+      },
+    });
+    expect(grant.status).toBe(201);
+    const seen = (await net(alice.token, 'GET', `/v2.0/networks/${network.id}`)).body.network;
+    expect(seen.shared).toBe(true);
+    const listed = (await net(alice.token, 'GET', '/v2.0/networks?name=bob-granted')).body.networks;
+    expect(listed).toHaveLength(1);
+    expect((await net(alice.token, 'GET', `/v2.0/subnets/${subnet.id}`)).status).toBe(200);
+    const port = await net(alice.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } });
+    expect(port.status).toBe(201);
+    // Bob's own view is unchanged: the grant is not a global share.
+    expect((await net(bob.token, 'GET', `/v2.0/networks/${network.id}`)).body.network.shared).toBe(false);
+    const revoke = await net(bob.token, 'DELETE', `/v2.0/rbac-policies/${grant.body.rbac_policy.id}`);
+    expect(revoke.status).toBe(409);
+    await net(alice.token, 'DELETE', `/v2.0/ports/${port.body.port.id}`);
+    expect((await net(bob.token, 'DELETE', `/v2.0/rbac-policies/${grant.body.rbac_policy.id}`)).status).toBe(
+      204,
+    );
+    expect((await net(alice.token, 'GET', `/v2.0/networks/${network.id}`)).status).toBe(404);
+  });
+
   it('refuses deleting a security group a port uses', async () => {
     const group = (
       await net(alice.token, 'POST', '/v2.0/security-groups', { security_group: { name: 'web' } })

@@ -8,6 +8,7 @@ import { allows } from '../../common/authorize.js';
 import { contextOf, projectIdOf, type RequestContext } from '../../common/context.js';
 import type { ServiceDependencies } from '../../common/dependencies.js';
 import { NotFound } from '../../common/errors.js';
+import { networkIdsExternalFor, networkIdsSharedWith } from '../security/area.js';
 import type { Ipam } from './ipam.js';
 import type { OutboxRelay } from './outbox.js';
 import type { SegmentSettings } from './segments.js';
@@ -26,18 +27,50 @@ export interface Caller {
   projectId: string | undefined;
   admin: boolean;
   viewer: Viewer;
+  /** Networks RBAC policies share with the caller's project (access_as_shared). */
+  rbacShared: ReadonlySet<string>;
+  /** Networks RBAC policies make external for it (access_as_external). */
+  rbacExternal: ReadonlySet<string>;
 }
 
-export function callerOf(service: CoreService, request: FastifyRequest): Caller {
+export async function callerOf(service: CoreService, request: FastifyRequest): Promise<Caller> {
   const context = contextOf(request);
   const projectId = projectIdOf(context);
   const admin = allows(service.policy, context, 'context_is_admin');
+  if (admin || projectId === undefined) {
+    return {
+      context,
+      projectId,
+      admin,
+      viewer: admin ? { admin: true } : { admin: false, projectId: '', networkIds: [] },
+      rbacShared: new Set(),
+      rbacExternal: new Set(),
+    };
+  }
+  const [shared, external] = await Promise.all([
+    networkIdsSharedWith(service.db, projectId),
+    networkIdsExternalFor(service.db, projectId),
+  ]);
   return {
     context,
     projectId,
     admin,
-    viewer: admin ? { admin: true } : { admin: false, projectId: projectId ?? '' },
+    viewer: { admin: false, projectId, networkIds: [...new Set([...shared, ...external])] },
+    rbacShared: new Set(shared),
+    rbacExternal: new Set(external),
   };
+}
+
+/**
+ * The network as the caller sees it: shared (or external) also when an RBAC policy shares it
+ * with (or makes it external for) the caller's project, as Neutron computes these per request.
+ */
+export function asSeenBy(caller: Caller, network: NetworkRecord): NetworkRecord {
+  const shared = network.shared || caller.rbacShared.has(network.id);
+  const external = network.external || caller.rbacExternal.has(network.id);
+  return shared === network.shared && external === network.external
+    ? network
+    : { ...network, shared, external };
 }
 
 /**
@@ -80,7 +113,8 @@ export async function visibleNetwork(
   caller: Caller,
   id: string,
 ): Promise<NetworkRecord> {
-  const network = await findNetwork(db, id);
+  const found = await findNetwork(db, id);
+  const network = found ? asSeenBy(caller, found) : undefined;
   if (!network || !canSeeNetwork(caller, network)) throw networkNotFound(id);
   return network;
 }

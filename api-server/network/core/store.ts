@@ -88,7 +88,10 @@ export interface PortRecord {
 }
 
 /** Who lists: an admin sees everything, anyone else what their project may see. */
-export type Viewer = { admin: true } | { admin: false; projectId: string };
+export type Viewer =
+  | { admin: true }
+  /** networkIds: networks RBAC policies share with the project or make external for it. */
+  | { admin: false; projectId: string; networkIds: readonly string[] };
 
 type NetworkRow = CoreTables['network_network'];
 type SubnetRow = CoreTables['network_subnet'];
@@ -270,8 +273,14 @@ export async function listNetworks(db: CoreDb, viewer: Viewer, filter: ListFilte
   let query = db.selectFrom('network_network').selectAll();
   if (!viewer.admin) {
     const project = viewer.projectId;
+    const granted = viewer.networkIds;
     query = query.where((eb) =>
-      eb.or([eb('project_id', '=', project), eb('shared', '=', 1), eb('external', '=', 1)]),
+      eb.or([
+        eb('project_id', '=', project),
+        eb('shared', '=', 1),
+        eb('external', '=', 1),
+        ...(granted.length > 0 ? [eb('id', 'in', granted)] : []),
+      ]),
     );
   }
   if (filter.id) query = query.where('id', 'in', filter.id);
@@ -336,9 +345,11 @@ export async function listSubnets(db: CoreDb, viewer: Viewer, filter: ListFilter
   let query = db.selectFrom('network_subnet').selectAll();
   if (!viewer.admin) {
     const project = viewer.projectId;
+    const granted = viewer.networkIds;
     query = query.where((eb) =>
       eb.or([
         eb('project_id', '=', project),
+        ...(granted.length > 0 ? [eb('network_id', 'in', granted)] : []),
         eb(
           'network_id',
           'in',

@@ -28,9 +28,12 @@ import {
   type Segment,
 } from '../segments.js';
 import {
+  asSeenBy,
+  type Caller,
   type CoreService,
   callerOf,
   hiddenAttributes,
+  networkNotFound,
   networkTarget,
   visibleNetwork,
   write,
@@ -39,6 +42,7 @@ import {
   deleteNetworkRow,
   deletePortRow,
   deleteSubnetRow,
+  findNetwork,
   insertNetwork,
   listNetworks,
   lockNetwork,
@@ -93,7 +97,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
   app.addHook('preHandler', requireAuth(service.identity));
 
   async function render(
-    caller: ReturnType<typeof callerOf>,
+    caller: Caller,
     networks: NetworkRecord[],
     query: Query,
   ): Promise<Record<string, unknown>[]> {
@@ -105,7 +109,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     );
     const result: Record<string, unknown>[] = [];
     for (const network of networks) {
-      const view = networkView(network, subnets.get(network.id) ?? []);
+      const view = networkView(asSeenBy(caller, network), subnets.get(network.id) ?? []);
       if (!passesFilters(view, query, hidden)) continue;
       result.push(shape(view, hidden, fields));
     }
@@ -113,7 +117,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
   }
 
   app.post('/v2.0/networks', async (request, reply) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const attributes = resourceBody(request.body, 'network', CREATE_ATTRIBUTES);
     const projectId = owningProject(attributes, caller.projectId, caller.admin);
     const shared = readBoolean(attributes, 'shared') ?? false;
@@ -168,7 +172,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
   });
 
   app.get('/v2.0/networks', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     authorize(policy, request, 'get_network', {
       project_id: caller.projectId ?? '',
       tenant_id: caller.projectId ?? '',
@@ -179,7 +183,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
   });
 
   app.get<{ Params: Params }>('/v2.0/networks/:network_id', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const network = await visibleNetwork(service.db, caller, request.params.network_id);
     authorize(policy, request, 'get_network', networkTarget(network));
     const query = request.query as Query;
@@ -188,7 +192,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
   });
 
   app.put<{ Params: Params }>('/v2.0/networks/:network_id', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const attributes = resourceBody(request.body, 'network', UPDATE_ATTRIBUTES);
     const current = await visibleNetwork(service.db, caller, request.params.network_id);
     const target = networkTarget(current);
@@ -203,7 +207,9 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     refuseReadOnly(attributes, PROVIDER);
     const updated = await write(service, async (trx) => {
       await lockNetwork(trx, service.database.dialect, current.id);
-      const network = await visibleNetwork(trx, caller, current.id);
+      // The stored network, not the caller's view of it: RBAC grants must not be written back.
+      const network = await findNetwork(trx, current.id);
+      if (!network) throw networkNotFound(current.id);
       const shared = readBoolean(attributes, 'shared') ?? network.shared;
       if (network.shared && !shared) {
         const others = (await portsOfNetwork(trx, network.id)).filter(
@@ -241,7 +247,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
   });
 
   app.delete<{ Params: Params }>('/v2.0/networks/:network_id', async (request, reply) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const current = await visibleNetwork(service.db, caller, request.params.network_id);
     authorize(policy, request, 'delete_network', networkTarget(current));
     await write(service, async (trx) => {

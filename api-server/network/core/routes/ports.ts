@@ -31,6 +31,7 @@ import {
   readFixedIps,
 } from '../ports.js';
 import {
+  asSeenBy,
   type Caller,
   type CoreService,
   callerOf,
@@ -239,12 +240,13 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
   }
 
   app.post('/v2.0/ports', async (request, reply) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const attributes = resourceBody(request.body, 'port', CREATE_ATTRIBUTES);
     const networkId = readUuid(attributes, 'network_id');
     if (networkId === undefined)
       throw new BadRequest("Failed to parse request. Required attribute 'network_id' not specified");
-    const network = await findNetwork(service.db, networkId);
+    const stored = await findNetwork(service.db, networkId);
+    const network = stored ? asSeenBy(caller, stored) : undefined;
     // Another project's network is not there for the caller unless it is shared with it.
     if (!network || !(caller.admin || network.projectId === caller.projectId || network.shared)) {
       throw networkNotFound(networkId);
@@ -292,14 +294,14 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
   });
 
   app.get('/v2.0/ports', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const query = request.query as Query;
     const ports = await listPorts(service.db, caller.viewer, databaseFilter(query));
     return { ports: render(caller, ports, query) };
   });
 
   app.get<{ Params: Params }>('/v2.0/ports/:port_id', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const { port, network } = await visiblePort(caller, request.params.port_id);
     authorize(policy, request, 'get_port', portTarget(port, network));
     const query = request.query as Query;
@@ -307,7 +309,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
   });
 
   app.put<{ Params: Params }>('/v2.0/ports/:port_id', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const attributes = resourceBody(request.body, 'port', UPDATE_ATTRIBUTES);
     refuseReadOnly(attributes, ['network_id']);
     const { port: current, network } = await visiblePort(caller, request.params.port_id);
@@ -396,7 +398,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
   }
 
   app.delete<{ Params: Params }>('/v2.0/ports/:port_id', async (request, reply) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const { port, network } = await visiblePort(caller, request.params.port_id);
     authorize(policy, request, 'delete_port', portTarget(port, network));
     await write(service, async (trx) => {

@@ -37,6 +37,8 @@ import { databaseFilter, fieldsOf, passesFilters, type Query, shape } from '../l
 import { recordChange } from '../outbox.js';
 import { DHCP_OWNER, ensureDhcpAddress, removeDhcpAddress } from '../ports.js';
 import {
+  asSeenBy,
+  type Caller,
   type CoreService,
   callerOf,
   childTarget,
@@ -188,11 +190,12 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
 
   /** The subnet and its network, when the caller may see them (404 SubnetNotFound otherwise). */
   async function visibleSubnet(
-    caller: ReturnType<typeof callerOf>,
+    caller: Caller,
     id: string,
   ): Promise<{ subnet: SubnetRecord; network: NetworkRecord }> {
     const subnet = await findSubnet(service.db, id);
-    const network = subnet ? await findNetwork(service.db, subnet.networkId) : undefined;
+    const stored = subnet ? await findNetwork(service.db, subnet.networkId) : undefined;
+    const network = stored ? asSeenBy(caller, stored) : undefined;
     if (!subnet || !network) throw subnetNotFound(id);
     const visible =
       caller.admin ||
@@ -205,7 +208,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
   }
 
   app.post('/v2.0/subnets', async (request, reply) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const attributes = resourceBody(request.body, 'subnet', CREATE_ATTRIBUTES);
     const networkId = readUuid(attributes, 'network_id');
     if (networkId === undefined)
@@ -291,14 +294,14 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
   });
 
   app.get('/v2.0/subnets', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const query = request.query as Query;
     const subnets = await listSubnets(service.db, caller.viewer, databaseFilter(query));
     return { subnets: render(subnets, query) };
   });
 
   app.get<{ Params: Params }>('/v2.0/subnets/:subnet_id', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const { subnet, network } = await visibleSubnet(caller, request.params.subnet_id);
     authorize(policy, request, 'get_subnet', childTarget(subnet.projectId, network));
     const query = request.query as Query;
@@ -306,7 +309,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
   });
 
   app.put<{ Params: Params }>('/v2.0/subnets/:subnet_id', async (request) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const attributes = resourceBody(request.body, 'subnet', UPDATE_ATTRIBUTES);
     refuseReadOnly(attributes, ['network_id', 'ip_version', 'cidr']);
     const { subnet: current, network } = await visibleSubnet(caller, request.params.subnet_id);
@@ -371,7 +374,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
   });
 
   app.delete<{ Params: Params }>('/v2.0/subnets/:subnet_id', async (request, reply) => {
-    const caller = callerOf(service, request);
+    const caller = await callerOf(service, request);
     const { subnet, network } = await visibleSubnet(caller, request.params.subnet_id);
     authorize(policy, request, 'delete_subnet', childTarget(subnet.projectId, network));
     await write(service, async (trx) => {
