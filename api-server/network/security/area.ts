@@ -2,7 +2,7 @@
 // node agents' heartbeats) and RBAC policies. Other areas use its exports: ensureDefaultSecurityGroup,
 // checkQuota / registerQuotaCounter, networkIdsSharedWith / registerRbacObjectResolver /
 // registerRbacPolicyUseCheck and registerSecurityGroupUseCheck.
-import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceDependencies } from '../../common/dependencies.js';
 import type { NetworkArea } from '../area.js';
@@ -33,9 +33,16 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
   }
 
   // Every api-server records every heartbeat (a fanout), so a replica's view is never stale.
+  // The server name is the host's, not a fresh one per start: on RabbitMQ each server name
+  // keeps a durable queue, and a name per start would leave one behind at every restart.
   const log = app.log;
   const subscription = await dependencies.bus.serve(
-    { topic: AGENT_HEARTBEAT_TOPIC, server: `api-${randomUUID()}` },
+    {
+      topic: AGENT_HEARTBEAT_TOPIC,
+      server: `api-server-${hostname()
+        .replace(/[^A-Za-z0-9_.:-]/g, '-')
+        .slice(0, 100)}`,
+    },
     {
       report_state: async (args: { agents?: unknown }) => {
         const agents = Array.isArray(args.agents) ? args.agents : [];
