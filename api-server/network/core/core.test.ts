@@ -569,6 +569,89 @@ describe('with the security area', () => {
   });
 });
 
+describe('malformed requests', () => {
+  it('answers every malformed body with a 4xx, never a 500', async () => {
+    const network = await createNetwork(alice.token);
+    const subnet = await createSubnet(alice.token, network.id, '10.50.0.0/24');
+    const port = (await net(alice.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } })).body
+      .port;
+    const junk: [string, string, unknown][] = [
+      ['POST', '/v2.0/networks', null],
+      ['POST', '/v2.0/networks', []],
+      ['POST', '/v2.0/networks', { network: 'x' }],
+      ['POST', '/v2.0/networks', { network: { name: 7 } }],
+      ['POST', '/v2.0/networks', { network: { admin_state_up: 'maybe' } }],
+      ['POST', '/v2.0/networks', { network: { name: 'x'.repeat(300) } }],
+      ['POST', '/v2.0/networks', { network: { availability_zone_hints: ['nova'] } }],
+      ['POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4 } }],
+      ['POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 5, cidr: '10.0.0.0/8' } }],
+      ['POST', '/v2.0/subnets', { subnet: { network_id: network.id, ip_version: 4, cidr: 42 } }],
+      ['POST', '/v2.0/subnets', { subnet: { network_id: 'nope', ip_version: 4, cidr: '10.0.0.0/8' } }],
+      [
+        'POST',
+        '/v2.0/subnets',
+        {
+          subnet: {
+            network_id: network.id,
+            ip_version: 4,
+            cidr: '10.51.0.0/24',
+            allocation_pools: [{ start: 1 }],
+          },
+        },
+      ],
+      [
+        'POST',
+        '/v2.0/subnets',
+        { subnet: { network_id: network.id, ip_version: 4, cidr: '10.51.0.0/24', dns_nameservers: [1] } },
+      ],
+      [
+        'POST',
+        '/v2.0/subnets',
+        {
+          subnet: {
+            network_id: network.id,
+            ip_version: 4,
+            cidr: '10.51.0.0/24',
+            host_routes: [{ destination: 'x' }],
+          },
+        },
+      ],
+      [
+        'POST',
+        '/v2.0/subnets',
+        {
+          subnet: { network_id: network.id, ip_version: 4, cidr: '10.51.0.0/24', gateway_ip: '2001:db8::1' },
+        },
+      ],
+      ['POST', '/v2.0/ports', { port: {} }],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, fixed_ips: 'x' } }],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, fixed_ips: [{}] } }],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, fixed_ips: [{ subnet_id: 'zz' }] } }],
+      [
+        'POST',
+        '/v2.0/ports',
+        { port: { network_id: network.id, fixed_ips: [{ ip_address: '10.50.0.255' }] } },
+      ],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, security_groups: ['x'] } }],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, allowed_address_pairs: [{}] } }],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, 'binding:vnic_type': 'odd' } }],
+      ['POST', '/v2.0/ports', { port: { network_id: network.id, extra_dhcp_opts: [{ opt_value: 1 }] } }],
+      ['PUT', `/v2.0/networks/${network.id}`, { network: { 'provider:network_type': 'flat' } }],
+      ['PUT', `/v2.0/subnets/${subnet.id}`, { subnet: { cidr: '10.0.0.0/8' } }],
+      ['PUT', `/v2.0/subnets/${subnet.id}`, { subnet: { gateway_ip: '10.50.0.5' } }],
+      ['PUT', `/v2.0/ports/${port.id}`, { port: { network_id: network.id } }],
+      ['PUT', `/v2.0/ports/${port.id}`, { port: { fixed_ips: [{ ip_address: 'nope' }] } }],
+      ['GET', '/v2.0/ports/not-a-uuid', undefined],
+      ['DELETE', '/v2.0/subnets/not-a-uuid', undefined],
+    ];
+    for (const [method, url, body] of junk) {
+      const response = await net(alice.token, method, url, body);
+      expect(response.status, `${method} ${url} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400);
+      expect(response.body.NeutronError).toBeDefined();
+    }
+  });
+});
+
 describe('the service documents', () => {
   it('lists the core extensions and resources', async () => {
     const aliases = (await net(alice.token, 'GET', '/v2.0/extensions')).body.extensions.map(

@@ -3,11 +3,12 @@
 // write runs).
 import type { FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
+import { isForeignKeyViolation } from '../../../lib/db/errors.js';
 import { withTransaction } from '../../../lib/db/transaction.js';
 import { allows } from '../../common/authorize.js';
 import { contextOf, projectIdOf, type RequestContext } from '../../common/context.js';
 import type { ServiceDependencies } from '../../common/dependencies.js';
-import { NotFound } from '../../common/errors.js';
+import { Conflict, NotFound } from '../../common/errors.js';
 import { networkIdsExternalFor, networkIdsSharedWith } from '../security/area.js';
 import type { Ipam } from './ipam.js';
 import type { OutboxRelay } from './outbox.js';
@@ -82,13 +83,22 @@ export async function write<Result>(
   service: CoreService,
   work: (trx: Transaction<CoreTables>) => Promise<Result>,
 ): Promise<Result> {
-  const result = await withTransaction(service.db, work, {
-    retryable: true,
-    maxAttempts: 8,
-    ...(service.database.dialect === 'mysql' ? { isolationLevel: 'read committed' as const } : {}),
-  });
-  service.relay.kick();
-  return result;
+  try {
+    const result = await withTransaction(service.db, work, {
+      retryable: true,
+      maxAttempts: 8,
+      ...(service.database.dialect === 'mysql' ? { isolationLevel: 'read committed' as const } : {}),
+    });
+    service.relay.kick();
+    return result;
+  } catch (err) {
+    // A parent row (network, subnet) deleted by a concurrent request between our read and
+    // our insert: the request raced a delete, which is a conflict, not a server error.
+    if (isForeignKeyViolation(err)) {
+      throw new Conflict('A resource this request depends on was deleted concurrently; try again.');
+    }
+    throw err;
+  }
 }
 
 export function networkNotFound(id: string): NotFound {

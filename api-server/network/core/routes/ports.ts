@@ -2,6 +2,7 @@
 // list with filters (device_id, network_id, fixed_ips, ...), show, update, delete.
 import type { FastifyPluginAsync } from 'fastify';
 import { isoNow } from '../../../../lib/db/columns.js';
+import { isUniqueViolation } from '../../../../lib/db/errors.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
@@ -348,7 +349,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
       try {
         await updatePortRow(trx, record);
       } catch (err) {
-        if ((err as Error).name === 'UniqueViolationError') {
+        if (isUniqueViolation(err)) {
           throw new Conflict(
             `Unable to complete operation for network ${network.id}. The mac address ${record.macAddress} is in use.`,
             'MacAddressInUse',
