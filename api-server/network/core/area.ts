@@ -7,6 +7,7 @@ import { Ipam } from './ipam.js';
 import { coreMigrations } from './migrations.js';
 import { OutboxRelay } from './outbox.js';
 import { CORE_POLICY_DEFAULTS } from './policy.js';
+import { PortListCache } from './port-list.js';
 import { networkRoutes } from './routes/networks.js';
 import { portRoutes } from './routes/ports.js';
 import { subnetRoutes } from './routes/subnets.js';
@@ -61,6 +62,7 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
     settings: segmentSettings(dependencies.config.network),
     ipam: new Ipam(),
     relay,
+    portList: new PortListCache(),
   };
   relay.start();
   app.addHook('onClose', async () => relay.stop());

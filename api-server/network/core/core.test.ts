@@ -421,6 +421,29 @@ describe('ports', () => {
     expect(noSecurity.status).toBe(409);
   });
 
+  it('lists show every change of a port at once, and binding attributes to admins only', async () => {
+    const network = await createNetwork(alice.token);
+    const port = (
+      await net(alice.token, 'POST', '/v2.0/ports', { port: { network_id: network.id, name: 'before' } })
+    ).body.port;
+    const list = async (token: string) =>
+      (await net(token, 'GET', `/v2.0/ports?network_id=${network.id}`)).body.ports.find(
+        (candidate: { id: string }) => candidate.id === port.id,
+      );
+    expect((await list(alice.token)).name).toBe('before');
+    expect(await list(alice.token)).not.toHaveProperty('binding:host_id');
+    expect((await list(admin))['binding:host_id']).toBe('');
+    await net(alice.token, 'PUT', `/v2.0/ports/${port.id}`, { port: { name: 'after' } });
+    expect((await list(alice.token)).name).toBe('after');
+    const group = '99999999-2222-3333-4444-555555555555';
+    await net(alice.token, 'PUT', `/v2.0/ports/${port.id}`, { port: { security_groups: [group] } });
+    expect((await list(alice.token)).security_groups).toEqual([group]);
+    await net(admin, 'PUT', `/v2.0/ports/${port.id}`, { port: { 'binding:host_id': 'compute-9' } });
+    expect((await list(admin))['binding:vif_type']).toBe('ovs');
+    await net(alice.token, 'DELETE', `/v2.0/ports/${port.id}`);
+    expect(await list(alice.token)).toBeUndefined();
+  });
+
   it('answers 409 IpAddressGenerationFailure when the pool is exhausted', async () => {
     const network = await createNetwork(alice.token);
     await createSubnet(alice.token, network.id, '10.8.0.0/29', {

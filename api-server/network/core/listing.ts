@@ -19,6 +19,22 @@ export function fieldsOf(query: Query): string[] | undefined {
   return fields.length > 0 ? fields : undefined;
 }
 
+const DATABASE_FILTERS = new Set([
+  'id',
+  'name',
+  'project_id',
+  'tenant_id',
+  'network_id',
+  'device_id',
+  'device_owner',
+  'mac_address',
+]);
+
+/** Whether the database filter alone answers the query (no view-level filters, no fields). */
+export function onlyDatabaseFilters(query: Query): boolean {
+  return Object.keys(query).every((key) => DATABASE_FILTERS.has(key));
+}
+
 /** The filters the database applies (indexed columns), from the query. */
 export function databaseFilter(query: Query): ListFilter {
   const filter: ListFilter = {};

@@ -12,6 +12,7 @@ import { Conflict, NotFound } from '../../common/errors.js';
 import { networkIdsExternalFor, networkIdsSharedWith } from '../security/area.js';
 import type { Ipam } from './ipam.js';
 import type { OutboxRelay } from './outbox.js';
+import type { PortListCache } from './port-list.js';
 import type { SegmentSettings } from './segments.js';
 import { findNetwork, type NetworkRecord, type Viewer } from './store.js';
 import type { CoreTables } from './tables.js';
@@ -21,6 +22,7 @@ export interface CoreService extends ServiceDependencies {
   settings: SegmentSettings;
   ipam: Ipam;
   relay: OutboxRelay;
+  portList: PortListCache;
 }
 
 export interface Caller {

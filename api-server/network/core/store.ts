@@ -1,7 +1,7 @@
 // Database access of the core area: rows ⇄ records for networks, subnets and ports, and the
 // visibility filters lists use. Every function takes the handle to run on, so callers compose
 // them inside one transaction.
-import type { Kysely, SelectQueryBuilder, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { fromBit, toBit } from '../../../lib/db/columns.js';
 import type { Segment } from './segments.js';
 import type { CoreTables } from './tables.js';
@@ -427,10 +427,8 @@ export async function portsOfNetwork(db: CoreDb, networkId: string): Promise<Por
   return withSecurityGroups(db, rows);
 }
 
-export async function listPorts(db: CoreDb, viewer: Viewer, filter: ListFilter): Promise<PortRecord[]> {
-  let query: SelectQueryBuilder<CoreTables, 'network_port', PortRow> = db
-    .selectFrom('network_port')
-    .selectAll();
+function portQuery(db: CoreDb, viewer: Viewer, filter: ListFilter) {
+  let query = db.selectFrom('network_port');
   if (!viewer.admin) {
     const project = viewer.projectId;
     query = query.where((eb) =>
@@ -454,7 +452,27 @@ export async function listPorts(db: CoreDb, viewer: Viewer, filter: ListFilter):
   if (filter.deviceId) query = query.where('device_id', 'in', filter.deviceId);
   if (filter.deviceOwner) query = query.where('device_owner', 'in', filter.deviceOwner);
   if (filter.macAddress) query = query.where('mac_address', 'in', filter.macAddress);
-  const rows = await query.orderBy('id').execute();
+  return query;
+}
+
+export async function listPorts(db: CoreDb, viewer: Viewer, filter: ListFilter): Promise<PortRecord[]> {
+  const rows = await portQuery(db, viewer, filter).selectAll().orderBy('id').execute();
+  return withSecurityGroups(db, rows);
+}
+
+/** Ids and revisions of the ports a list would show, in list order (see port-list.ts). */
+export async function listPortVersions(
+  db: CoreDb,
+  viewer: Viewer,
+  filter: ListFilter,
+): Promise<{ id: string; revision: number }[]> {
+  const rows = await portQuery(db, viewer, filter).select(['id', 'revision_number']).orderBy('id').execute();
+  return rows.map((row) => ({ id: row.id, revision: Number(row.revision_number) }));
+}
+
+export async function listPortsByIds(db: CoreDb, ids: readonly string[]): Promise<PortRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('network_port').selectAll().where('id', 'in', ids).execute();
   return withSecurityGroups(db, rows);
 }
 

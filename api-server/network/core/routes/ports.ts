@@ -21,7 +21,14 @@ import {
   resourceBody,
 } from '../attributes.js';
 import { releaseAddress } from '../ipam.js';
-import { databaseFilter, fieldsOf, passesFilters, type Query, shape } from '../listing.js';
+import {
+  databaseFilter,
+  fieldsOf,
+  onlyDatabaseFilters,
+  passesFilters,
+  type Query,
+  shape,
+} from '../listing.js';
 import { recordChange } from '../outbox.js';
 import {
   allocateFixedIps,
@@ -294,9 +301,14 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     return reply.code(201).send({ port: render(caller, [created], {})[0] });
   });
 
-  app.get('/v2.0/ports', async (request) => {
+  app.get('/v2.0/ports', async (request, reply) => {
     const caller = await callerOf(service, request);
     const query = request.query as Query;
+    if (onlyDatabaseFilters(query)) {
+      const hidden = hiddenAttributes(service, caller, 'port');
+      const json = await service.portList.listJson(service.db, caller.viewer, databaseFilter(query), hidden);
+      return reply.type('application/json; charset=utf-8').send(json);
+    }
     const ports = await listPorts(service.db, caller.viewer, databaseFilter(query));
     return { ports: render(caller, ports, query) };
   });
