@@ -8,6 +8,7 @@ import { coreMigrations } from './migrations.js';
 import { OutboxRelay } from './outbox.js';
 import { CORE_POLICY_DEFAULTS } from './policy.js';
 import { PortListCache } from './port-list.js';
+import { servePortStatus } from './port-status.js';
 import { networkRoutes } from './routes/networks.js';
 import { portRoutes } from './routes/ports.js';
 import { subnetRoutes } from './routes/subnets.js';
@@ -65,7 +66,11 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
     portList: new PortListCache(),
   };
   relay.start();
-  app.addHook('onClose', async () => relay.stop());
+  const statusReports = await servePortStatus(service);
+  app.addHook('onClose', async () => {
+    await statusReports.close();
+    await relay.stop();
+  });
   for (const plugin of [networkRoutes, subnetRoutes, portRoutes]) await app.register(plugin, service);
 };
 

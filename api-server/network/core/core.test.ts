@@ -2,7 +2,10 @@
 // provider attributes, subnets with Neutron's CIDR, gateway and pool rules, ports with IPAM and
 // DHCP ports, projects kept apart, and every refusal Neutron makes. No answer may be a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBus } from '../../../lib/bus/index.js';
+import { createLogger } from '../../../lib/log.js';
 import { startTestCloud, type TestCloud } from '../../identity/test-cloud.suite.js';
+import { PLUGIN_TOPIC } from './port-status.js';
 
 let cloud: TestCloud;
 let admin: string;
@@ -442,6 +445,29 @@ describe('ports', () => {
     expect((await list(admin))['binding:vif_type']).toBe('ovs');
     await net(alice.token, 'DELETE', `/v2.0/ports/${port.id}`);
     expect(await list(alice.token)).toBeUndefined();
+  });
+
+  it('turns ACTIVE when the node it is bound to reports it up, DOWN when down; other hosts are ignored', async () => {
+    const network = await createNetwork(alice.token);
+    const port = (await net(alice.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } })).body
+      .port;
+    await net(admin, 'PUT', `/v2.0/ports/${port.id}`, { port: { 'binding:host_id': 'compute-7' } });
+    const agent = await createBus('memory://', { log: createLogger('test', 'silent') });
+    try {
+      const elsewhere = await agent.call({ topic: PLUGIN_TOPIC }, 'update_device_up', {
+        device: port.id,
+        host: 'other',
+      });
+      expect(elsewhere).toEqual({ found: false });
+      expect((await net(alice.token, 'GET', `/v2.0/ports/${port.id}`)).body.port.status).toBe('DOWN');
+      await agent.call({ topic: PLUGIN_TOPIC }, 'update_device_up', { device: port.id, host: 'compute-7' });
+      const up = (await net(alice.token, 'GET', `/v2.0/ports/${port.id}`)).body.port;
+      expect(up.status).toBe('ACTIVE');
+      await agent.call({ topic: PLUGIN_TOPIC }, 'update_device_down', { device: port.id, host: 'compute-7' });
+      expect((await net(alice.token, 'GET', `/v2.0/ports/${port.id}`)).body.port.status).toBe('DOWN');
+    } finally {
+      await agent.close();
+    }
   });
 
   it('answers 409 IpAddressGenerationFailure when the pool is exhausted', async () => {
