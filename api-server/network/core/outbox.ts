@@ -12,7 +12,7 @@ import type { Logger } from '../../../lib/log.js';
 import type { CoreTables } from './tables.js';
 
 /** The fanout topic node agents listen on for network changes. */
-export const CHANGES_TOPIC = 'network.changes';
+export const CHANGES_TOPIC = 'network-changes';
 /** The RPC method the messages are sent as. */
 export const CHANGE_METHOD = 'network_change';
 export const CHANGE_MESSAGE_VERSION = 1;
