@@ -1,10 +1,10 @@
 // The node agent's heartbeats reach whoever serves the heartbeat topic, at once and then on
 // every interval, and stop when asked.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_HEARTBEAT_TOPIC } from '../api-server/network/security/agents.js';
 import { createBus } from '../lib/bus/index.js';
 import type { MessageBus } from '../lib/bus/types.js';
 import { createLogger } from '../lib/log.js';
+import { AGENT_HEARTBEAT_TOPIC } from '../lib/messages/agent-heartbeat.js';
 import { startHeartbeats } from './heartbeat.js';
 
 let bus: MessageBus | undefined;

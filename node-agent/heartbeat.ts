@@ -1,10 +1,11 @@
 // The node agent's heartbeat: every config.node.heartbeatIntervalMs it tells every api-server
 // (a fanout, so a missing api-server is not an error and nothing piles up) which network agents
 // run on this host. The api-server's GET /v2.0/agents shows them, alive while heartbeats keep
-// coming (api-server/network/security/agents.ts owns the message's shape).
-import { AGENT_HEARTBEAT_TOPIC, type AgentHeartbeat } from '../api-server/network/security/agents.js';
+// coming (lib/messages/agent-heartbeat.ts is the message's shape).
+
 import type { MessageBus } from '../lib/bus/types.js';
 import type { Logger } from '../lib/log.js';
+import { AGENT_HEARTBEAT_TOPIC, type AgentHeartbeat } from '../lib/messages/agent-heartbeat.js';
 
 /**
  * The agents a node agent stands for, as Neutron names them: it is the host's switch agent, and

@@ -7,25 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { fromBit, fromJsonColumn, isoNow, toBit } from '../../../lib/db/columns.js';
 import { isUniqueViolation } from '../../../lib/db/errors.js';
+import type { AgentHeartbeat } from '../../../lib/messages/agent-heartbeat.js';
 import { NotFound } from '../../common/errors.js';
 import type { SecurityTables } from './tables.js';
 
-export const AGENT_HEARTBEAT_TOPIC = 'network-agent-heartbeats';
 export const AGENT_DOWN_TIME_SECONDS = 75;
-
-/** What a node agent reports for each agent it runs (Neutron's agent_state). */
-export interface AgentHeartbeat {
-  agent_type: string;
-  binary: string;
-  host: string;
-  topic: string;
-  availability_zone?: string | null;
-  configurations?: Record<string, unknown>;
-  /** When the reporting process started (ISO 8601). */
-  started_at?: string;
-}
-
-const AGENT_TYPES = new Set(['Open vSwitch agent', 'DHCP agent', 'L3 agent', 'Metadata agent']);
 
 type AgentRow = SecurityTables['network_agent'];
 
@@ -54,23 +40,6 @@ export function agentView(row: AgentRow, now = Date.now()) {
 
 export function agentNotFound(id: string): NotFound {
   return new NotFound(`Agent ${id} could not be found.`, 'AgentNotFound');
-}
-
-/** Whether a message off the bus is a heartbeat this service can record. */
-export function isAgentHeartbeat(value: unknown): value is AgentHeartbeat {
-  if (value === null || typeof value !== 'object') return false;
-  const beat = value as Record<string, unknown>;
-  return (
-    typeof beat.agent_type === 'string' &&
-    AGENT_TYPES.has(beat.agent_type) &&
-    typeof beat.binary === 'string' &&
-    beat.binary.length <= 64 &&
-    typeof beat.host === 'string' &&
-    beat.host.length > 0 &&
-    beat.host.length <= 255 &&
-    typeof beat.topic === 'string' &&
-    beat.topic.length <= 64
-  );
 }
 
 /** Records a heartbeat: the agent's row is made on its first, refreshed on every later one. */

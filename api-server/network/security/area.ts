@@ -4,9 +4,10 @@
 // registerRbacPolicyUseCheck and registerSecurityGroupUseCheck.
 import { hostname } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
+import { AGENT_HEARTBEAT_TOPIC, isAgentHeartbeat } from '../../../lib/messages/agent-heartbeat.js';
 import type { ServiceDependencies } from '../../common/dependencies.js';
 import type { NetworkArea } from '../area.js';
-import { AGENT_HEARTBEAT_TOPIC, isAgentHeartbeat, recordHeartbeat } from './agents.js';
+import { recordHeartbeat } from './agents.js';
 import { securityMigrations } from './migrations.js';
 import { SECURITY_POLICY_DEFAULTS } from './policy.js';
 import { agentRoutes } from './routes/agents.js';
@@ -16,7 +17,6 @@ import { securityGroupRoutes } from './routes/security-groups.js';
 import type { SecurityService } from './service.js';
 import type { SecurityTables } from './tables.js';
 
-export { AGENT_HEARTBEAT_TOPIC, type AgentHeartbeat } from './agents.js';
 export { checkQuota, registerQuotaCounter } from './quotas.js';
 export {
   networkIdsExternalFor,

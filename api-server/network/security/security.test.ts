@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../../lib/bus/index.js';
 import type { MessageBus } from '../../../lib/bus/types.js';
 import { createLogger } from '../../../lib/log.js';
+import { AGENT_HEARTBEAT_TOPIC } from '../../../lib/messages/agent-heartbeat.js';
 import { startTestCloud, type TestCloud } from '../../identity/test-cloud.suite.js';
-import { AGENT_HEARTBEAT_TOPIC } from './agents.js';
 import { registerRbacPolicyUseCheck } from './rbac.js';
 import { registerSecurityGroupUseCheck } from './security-groups.js';
 
