@@ -16,7 +16,7 @@ const ALGORITHMS: readonly HashAlgorithm[] = ['md5', 'sha512'];
 /** One message per block: large enough that messaging costs little, small enough to pipeline. */
 const BLOCK_BYTES = 1024 * 1024;
 /** Blocks of one upload the workers may be behind by before the upload waits for them. */
-const MAX_BLOCKS_IN_FLIGHT = 4;
+const MAX_BLOCKS_IN_FLIGHT = 8;
 
 type ToWorker =
   | { kind: 'update'; session: number; block: SharedArrayBuffer; blockId: number; length: number }
