@@ -514,7 +514,7 @@ const report: string[] = [
   `Keystone ${keystoneVersion}: uWSGI ${workers} workers x 1 thread (closes the connection after every response), SQLite, Fernet, bcrypt cost ${bcryptRounds}`,
   `Overcast ${revision || '(unknown revision)'}: overcast up, SQLite, in-process bus${overcastTarget.unavailable ? ` -- not available: ${overcastTarget.unavailable}` : ''}`,
   `machine: ${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; servers and the load generator share it`,
-  `load: closed loop on node:http with a keep-alive agent, ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s per row, project creates capped at ${createLimit} per row`,
+  `load: closed loop, one kept-alive raw-socket connection per client (bench/lib/http-connection.ts), ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s per row, project creates capped at ${createLimit} per row`,
   `bcrypt check at cost ${bcryptRounds}: ${(bcryptSeconds * 1000).toFixed(0)} ms (Debian python3-bcrypt, one core)`,
   '',
   formatTable(
