@@ -64,6 +64,19 @@ describe('the filesystem image store', () => {
     );
   });
 
+  it('streams files of many read-ahead chunks in order, and fails a range the file does not hold', async () => {
+    const store = await createFilesystemStore(storeDir);
+    const data = randomBytes(7 * 1024 * 1024 + 3);
+    const location = await store.put(randomUUID(), Readable.from([data]));
+    expect((await readAll(await store.get(location))).equals(data)).toBe(true);
+    const middle = { start: 1024 * 1024 - 1, end: 5 * 1024 * 1024 + 1 };
+    expect(
+      (await readAll(await store.get(location, middle))).equals(data.subarray(middle.start, middle.end + 1)),
+    ).toBe(true);
+    const beyond = await store.get(location, { start: data.length - 10, end: data.length + 10 });
+    await expect(readAll(beyond)).rejects.toThrow(/ends before byte/);
+  });
+
   it('shows nothing under the image name until all data is written, then renames it into place', async () => {
     const store = await createFilesystemStore(storeDir);
     const id = randomUUID();

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ImageDataNotFound } from '../data.js';
@@ -21,9 +21,77 @@ const PARTIAL_PREFIX = '.partial-';
 /**
  * Chunk size of reads and of the writes' buffer. Larger than Node's defaults (64 and 16 KiB):
  * fewer system calls and thread-pool round trips per gigabyte, still a constant, small amount
- * of memory per transfer.
+ * of memory per transfer (a download holds at most READS_IN_FLIGHT + 1 chunks).
  */
 const IO_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Reads kept in flight by a download. A virtual disk (or an SSD) serves several requests at
+ * once much faster than one after the other: on this project's 2-core VM, four 1 MiB reads in
+ * flight read a cold file about twice as fast as one. Three leave a thread of libuv's pool of
+ * four to everything else that needs it (uploads' writes, password hashing).
+ */
+const READS_IN_FLIGHT = 3;
+
+/**
+ * Bytes `first`..`last` (inclusive) of an open file as a stream, with READS_IN_FLIGHT reads
+ * ahead of the consumer; closes the file when it ends or is destroyed. A file shorter than
+ * the range is an error, never a silently short stream.
+ */
+class FileRangeReader extends Readable {
+  private nextPosition: number;
+  private readonly reads: Promise<Buffer>[] = [];
+
+  constructor(
+    private readonly file: FileHandle,
+    first: number,
+    private readonly last: number,
+  ) {
+    super({ highWaterMark: IO_CHUNK_BYTES });
+    this.nextPosition = first;
+  }
+
+  private readAhead(): void {
+    while (this.reads.length < READS_IN_FLIGHT && this.nextPosition <= this.last) {
+      const length = Math.min(IO_CHUNK_BYTES, this.last - this.nextPosition + 1);
+      const position = this.nextPosition;
+      this.nextPosition += length;
+      const read = this.file
+        .read(Buffer.allocUnsafeSlow(length), 0, length, position)
+        .then(({ buffer, bytesRead }) => {
+          if (bytesRead !== length) throw new Error(`image data ends before byte ${position + length}`);
+          return buffer;
+        });
+      // A read ahead may fail before anyone waits for it; its failure is taken up in order
+      // by _read, or ignored once the stream is destroyed, never left unhandled.
+      read.catch(() => undefined);
+      this.reads.push(read);
+    }
+  }
+
+  override _read(): void {
+    this.readAhead();
+    const next = this.reads.shift();
+    if (!next) {
+      this.push(null);
+      return;
+    }
+    next.then(
+      (chunk) => this.push(chunk),
+      (err: Error) => this.destroy(err),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Reads still under way use the file: it is closed once they are over.
+    Promise.allSettled(this.reads)
+      .then(() => this.file.close())
+      .then(
+        () => callback(error),
+        (closeError: Error) => callback(error ?? closeError),
+      );
+  }
+}
 
 /** A location this store did not make: another scheme, another directory, not an image file. */
 export class ForeignLocation extends Error {
@@ -116,10 +184,13 @@ export async function createFilesystemStore(directory: string): Promise<ImageSto
       const file = await open(path, 'r').catch((err: unknown) => {
         throw isErrno(err, 'ENOENT') ? new ImageDataNotFound(location) : err;
       });
-      return file.createReadStream({
-        highWaterMark: IO_CHUNK_BYTES,
-        ...(range ? { start: range.start, end: range.end } : {}),
-      });
+      try {
+        const lastByte = range ? range.end : (await file.stat()).size - 1;
+        return new FileRangeReader(file, range ? range.start : 0, lastByte);
+      } catch (err) {
+        await file.close();
+        throw err;
+      }
     },
 
     async delete(location: string): Promise<void> {
