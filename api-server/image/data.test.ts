@@ -6,7 +6,15 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandExists, run } from '../../lib/exec.js';
-import { HEADER_BYTES, ImageDataMeter, ImageDataTooLarge, qcow2VirtualSize, virtualSizeOf } from './data.js';
+import {
+  HEADER_BYTES,
+  ImageDataMeter,
+  ImageDataTooLarge,
+  qcow2VirtualSize,
+  type RecyclingReadable,
+  virtualSizeOf,
+  writeAll,
+} from './data.js';
 
 // qemu-utils is one of the packages the kit installs with QEMU; without it the one test that
 // needs it says it was skipped.
@@ -147,5 +155,51 @@ describe('virtual size', () => {
       expect(error).toBeUndefined();
       expect(through.measurements()).toMatchObject({ size: data.length, virtualSize: 3 * 2 ** 30 });
     });
+  });
+});
+
+describe('writing a download into its response', () => {
+  /** A source of `count` chunks that records what is handed back to it. */
+  function recyclingSource(count: number) {
+    const chunks = Array.from({ length: count }, (_, i) => Buffer.alloc(1000, i));
+    const recycled: Buffer[] = [];
+    const source = Object.assign(Readable.from(chunks, { objectMode: false }), {
+      recycle: (chunk: Buffer) => recycled.push(chunk),
+    }) as RecyclingReadable;
+    return { source, chunks, recycled };
+  }
+
+  it('writes every chunk in order and hands each back only once its write has completed', async () => {
+    const { source, chunks, recycled } = recyclingSource(20);
+    const written: Buffer[] = [];
+    const recycledWhenWritten: number[] = [];
+    const destination = new Writable({
+      highWaterMark: 2500,
+      write(chunk: Buffer, _encoding, done) {
+        recycledWhenWritten.push(recycled.length);
+        written.push(Buffer.from(chunk));
+        setImmediate(done);
+      },
+    });
+    await writeAll(source, destination);
+    expect(Buffer.concat(written).equals(Buffer.concat(chunks))).toBe(true);
+    expect(recycled).toEqual(chunks);
+    // While chunk i was being written, at most the i chunks before it had been handed back.
+    for (const [i, count] of recycledWhenWritten.entries()) expect(count).toBeLessThanOrEqual(i);
+  });
+
+  it('stops reading and rejects when the response is closed early, handing nothing unwritten back', async () => {
+    const { source, recycled } = recyclingSource(1000);
+    let writes = 0;
+    const destination = new Writable({
+      highWaterMark: 1000,
+      write(_chunk, _encoding, done) {
+        if (++writes === 3) destination.destroy();
+        else setImmediate(done);
+      },
+    });
+    await expect(writeAll(source, destination)).rejects.toThrow();
+    expect(source.destroyed).toBe(true);
+    expect(recycled.length).toBeLessThan(3);
   });
 });

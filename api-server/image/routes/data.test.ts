@@ -189,6 +189,7 @@ describe('image data without limits', () => {
       'content-md5': md5,
     });
     expect(download.body.equals(data)).toBe(true);
+    expect(download.headers['x-openstack-request-id']).toMatch(/^req-/);
 
     const head = await cloud.call('HEAD', `/image/v2/images/${id}/file`);
     expect(head.status).toBe(200);

@@ -21,13 +21,16 @@ import {
   ServiceUnavailable,
   UnsupportedMediaType,
 } from '../../common/errors.js';
-import { ImageDataMeter, ImageDataNotFound, ImageDataTooLarge } from '../data.js';
+import { ImageDataMeter, ImageDataNotFound, ImageDataTooLarge, writeAll } from '../data.js';
 import type { ImageService } from '../image-service.js';
 import { type ImageRecord, storedBytesOf, updateImage } from '../store.js';
 import type { ByteRange } from '../stores/driver.js';
 import { policyTarget, viewerOf, visibleImage } from '../visibility.js';
 
 type ImageParams = { image_id: string };
+
+/** server.ts's REQUEST_ID_HEADER (not imported: server.ts imports every service, this among them). */
+const REQUEST_ID_HEADER = 'x-openstack-request-id';
 
 /**
  * After refusing an upload, how long the client may go on sending before its connection is
@@ -344,7 +347,20 @@ export const dataRoutes: FastifyPluginAsync<ImageService> = async (app, service)
         reply.removeHeader('content-range').removeHeader('content-md5');
         return reply.code(204).send();
       }
-      return reply.send(data);
+      // Written here rather than by reply.send(data), which pipes: writeAll learns when each
+      // chunk is on its way and lets the store reuse its buffer (see RecyclingReadable). The
+      // access log still sees the answer; the request id, which the server adds in an onSend
+      // hook a hijacked reply skips, is added here.
+      reply.hijack();
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value);
+      }
+      reply.raw.setHeader(REQUEST_ID_HEADER, String(request.id));
+      reply.raw.writeHead(reply.statusCode);
+      await writeAll(data, reply.raw).catch((err: unknown) =>
+        request.log.info({ image_id: image.id, reason: String(err) }, 'image download cut short'),
+      );
+      return reply;
     },
   });
 };

@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ImageDataNotFound } from '../data.js';
+import { ImageDataNotFound, type RecyclingReadable } from '../data.js';
 import type { ByteRange, ImageStoreDriver } from './driver.js';
 
 /** Image ids are UUIDs we generate; file names are made of nothing else. */
@@ -36,11 +36,13 @@ const READS_IN_FLIGHT = 3;
 /**
  * Bytes `first`..`last` (inclusive) of an open file as a stream, with READS_IN_FLIGHT reads
  * ahead of the consumer; closes the file when it ends or is destroyed. A file shorter than
- * the range is an error, never a silently short stream.
+ * the range is an error, never a silently short stream. Chunks handed back with recycle() are
+ * read into again (see RecyclingReadable in data.ts).
  */
-class FileRangeReader extends Readable {
+class FileRangeReader extends Readable implements RecyclingReadable {
   private nextPosition: number;
   private readonly reads: Promise<Buffer>[] = [];
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly file: FileHandle,
@@ -56,17 +58,26 @@ class FileRangeReader extends Readable {
       const length = Math.min(IO_CHUNK_BYTES, this.last - this.nextPosition + 1);
       const position = this.nextPosition;
       this.nextPosition += length;
-      const read = this.file
-        .read(Buffer.allocUnsafeSlow(length), 0, length, position)
-        .then(({ buffer, bytesRead }) => {
-          if (bytesRead !== length) throw new Error(`image data ends before byte ${position + length}`);
-          return buffer;
-        });
+      const target =
+        length === IO_CHUNK_BYTES
+          ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(length))
+          : Buffer.allocUnsafeSlow(length);
+      const read = this.file.read(target, 0, length, position).then(({ buffer, bytesRead }) => {
+        if (bytesRead !== length) throw new Error(`image data ends before byte ${position + length}`);
+        return buffer;
+      });
       // A read ahead may fail before anyone waits for it; its failure is taken up in order
       // by _read, or ignored once the stream is destroyed, never left unhandled.
       read.catch(() => undefined);
       this.reads.push(read);
     }
+  }
+
+  recycle(chunk: Buffer): void {
+    // Only whole chunks, and only as many as the reads in flight can use. A reused buffer is
+    // always filled entirely by its next read (a short read is an error), so nothing of the
+    // bytes it held before can leak into another answer.
+    if (chunk.length === IO_CHUNK_BYTES && this.spare.length <= READS_IN_FLIGHT) this.spare.push(chunk);
   }
 
   override _read(): void {
