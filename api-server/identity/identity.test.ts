@@ -2,7 +2,7 @@
 // groups, and the negative cases (disabled project, cross-project access, oversized and
 // malformed bodies) — no answer may be a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestCloud, type TestCloud } from './test-cloud.suite.js';
+import { ADMIN_PASSWORD, startTestCloud, type TestCloud } from '../common/test-cloud.suite.js';
 
 let cloud: TestCloud;
 

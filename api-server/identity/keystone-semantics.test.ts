@@ -2,7 +2,7 @@
 // with them, projects acting as domains, legacy endpoint regions, system grants, domain-specific
 // roles, the methods of a rescoped token, user options and self-service password changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestCloud, type TestCloud } from './test-cloud.suite.js';
+import { ADMIN_PASSWORD, startTestCloud, type TestCloud } from '../common/test-cloud.suite.js';
 
 let cloud: TestCloud;
 let admin: string;

@@ -2,48 +2,21 @@
 // pagination, visibility between projects, members, and the negative cases (bad formats,
 // read-only attributes, malformed patches, protected images); no answer may be a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from '../identity/test-cloud.suite.js';
+import { type ServiceCall, startTestCloud, type TestCloud } from '../common/test-cloud.suite.js';
 
 let cloud: TestCloud;
+let image: ServiceCall;
 let admin: string;
 
 beforeAll(async () => {
   cloud = await startTestCloud();
+  image = cloud.service('/image');
   admin = await cloud.adminToken();
 });
 
 afterAll(() => cloud.close());
 
 const PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
-
-/** A call below /image with a token; `contentType` for PATCH documents. */
-async function image(token: string, method: string, url: string, payload?: unknown, contentType?: string) {
-  const headers: Record<string, string> = { 'x-auth-token': token };
-  if (payload !== undefined) headers['content-type'] = contentType ?? 'application/json';
-  const response = await cloud.app.inject({
-    method: method as 'GET',
-    url: `/image${url}`,
-    headers,
-    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
-  });
-  expect(response.statusCode, `${method} ${url}: ${response.body}`).toBeLessThan(500);
-  return { status: response.statusCode, body: response.body ? response.json() : undefined };
-}
-
-/** A project with a member user; returns the project id and a token scoped to it. */
-async function memberProject(name: string): Promise<{ projectId: string; token: string }> {
-  const project = (await cloud.call(admin, 'POST', '/projects', { project: { name, domain_id: 'default' } }))
-    .body.project;
-  const user = (
-    await cloud.call(admin, 'POST', '/users', {
-      user: { name: `${name}-user`, password: 'pw', domain_id: 'default' },
-    })
-  ).body.user;
-  const member = (await cloud.call(admin, 'GET', '/roles?name=member')).body.roles[0].id;
-  await cloud.call(admin, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${member}`);
-  const { token } = await cloud.byPassword(`${name}-user`, 'pw', { project: { id: project.id } });
-  return { projectId: project.id, token };
-}
 
 describe('image metadata', () => {
   it('creates, shows, patches and deletes an image as Glance does', async () => {
@@ -180,8 +153,8 @@ describe('image metadata', () => {
 
 describe('visibility and sharing', () => {
   it('shows private images to their owner only, public ones to all, and shared ones to accepted members', async () => {
-    const alice = await memberProject('alice');
-    const bob = await memberProject('bob');
+    const alice = await cloud.memberProject(admin, 'alice');
+    const bob = await cloud.memberProject(admin, 'bob');
     const privateId = (
       await image(alice.token, 'POST', '/v2/images', { name: 'alice-private', visibility: 'private' })
     ).body.id;
@@ -260,8 +233,8 @@ describe('visibility and sharing', () => {
   });
 
   it('deactivates only active images, and only for their owner or an admin', async () => {
-    const carol = await memberProject('carol');
-    const dave = await memberProject('dave');
+    const carol = await cloud.memberProject(admin, 'carol');
+    const dave = await cloud.memberProject(admin, 'dave');
     const id = (
       await image(carol.token, 'POST', '/v2/images', { name: 'carol-image', visibility: 'community' })
     ).body.id;

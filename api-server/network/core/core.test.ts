@@ -4,39 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../../lib/bus/index.js';
 import { createLogger } from '../../../lib/log.js';
-import { startTestCloud, type TestCloud } from '../../identity/test-cloud.suite.js';
+import {
+  type Method,
+  type ServiceCall,
+  startTestCloud,
+  type TestCloud,
+} from '../../common/test-cloud.suite.js';
 import { PLUGIN_TOPIC } from './port-status.js';
 
 let cloud: TestCloud;
+let net: ServiceCall;
 let admin: string;
 let alice: { projectId: string; token: string };
 let bob: { projectId: string; token: string };
-
-/** A call below /network with a token; never a 500. */
-async function net(token: string, method: string, url: string, payload?: unknown) {
-  const response = await cloud.app.inject({
-    method: method as 'GET',
-    url: `/network${url}`,
-    headers: { 'x-auth-token': token },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  expect(response.statusCode, `${method} ${url}: ${response.body}`).toBeLessThan(500);
-  return { status: response.statusCode, body: response.body ? response.json() : undefined };
-}
-
-async function memberProject(name: string): Promise<{ projectId: string; token: string }> {
-  const project = (await cloud.call(admin, 'POST', '/projects', { project: { name, domain_id: 'default' } }))
-    .body.project;
-  const user = (
-    await cloud.call(admin, 'POST', '/users', {
-      user: { name: `${name}-user`, password: 'pw', domain_id: 'default' },
-    })
-  ).body.user;
-  const member = (await cloud.call(admin, 'GET', '/roles?name=member')).body.roles[0].id;
-  await cloud.call(admin, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${member}`);
-  const { token } = await cloud.byPassword(`${name}-user`, 'pw', { project: { id: project.id } });
-  return { projectId: project.id, token };
-}
 
 async function createNetwork(token: string, body: Record<string, unknown> = {}) {
   const { status, body: response } = await net(token, 'POST', '/v2.0/networks', {
@@ -61,9 +41,10 @@ async function createSubnet(
 
 beforeAll(async () => {
   cloud = await startTestCloud();
+  net = cloud.service('/network');
   admin = await cloud.adminToken();
-  alice = await memberProject('alice');
-  bob = await memberProject('bob');
+  alice = await cloud.memberProject(admin, 'alice');
+  bob = await cloud.memberProject(admin, 'bob');
 });
 
 afterAll(() => cloud.close());
@@ -543,7 +524,7 @@ describe('ports', () => {
 
 describe('with the security area', () => {
   it("enforces the project's network, subnet and port quotas with 409 OverQuota, and counts usage", async () => {
-    const carol = await memberProject('carol');
+    const carol = await cloud.memberProject(admin, 'carol');
     const set = await net(admin, 'PUT', `/v2.0/quotas/${carol.projectId}`, {
       quota: { network: 1, subnet: 1, port: 3 },
     });
@@ -624,7 +605,7 @@ describe('malformed requests', () => {
     const subnet = await createSubnet(alice.token, network.id, '10.50.0.0/24');
     const port = (await net(alice.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } })).body
       .port;
-    const junk: [string, string, unknown][] = [
+    const junk: [Method, string, unknown][] = [
       ['POST', '/v2.0/networks', null],
       ['POST', '/v2.0/networks', []],
       ['POST', '/v2.0/networks', { network: 'x' }],

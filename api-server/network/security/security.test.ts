@@ -6,42 +6,16 @@ import { createBus } from '../../../lib/bus/index.js';
 import type { MessageBus } from '../../../lib/bus/types.js';
 import { createLogger } from '../../../lib/log.js';
 import { AGENT_HEARTBEAT_TOPIC } from '../../../lib/messages/agent-heartbeat.js';
-import { startTestCloud, type TestCloud } from '../../identity/test-cloud.suite.js';
+import { type ServiceCall, startTestCloud, type TestCloud } from '../../common/test-cloud.suite.js';
 import { registerRbacPolicyUseCheck } from './rbac.js';
 import { registerSecurityGroupUseCheck } from './security-groups.js';
 
 let cloud: TestCloud;
+let net: ServiceCall;
 let admin: string;
 let adminProject: string;
 let alice: { projectId: string; token: string };
 let bob: { projectId: string; token: string };
-
-/** A call below /network with a token; never a 500. */
-async function net(token: string, method: string, url: string, payload?: unknown) {
-  const response = await cloud.app.inject({
-    method: method as 'GET',
-    url: `/network${url}`,
-    headers: { 'x-auth-token': token },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  expect(response.statusCode, `${method} ${url}: ${response.body}`).toBeLessThan(500);
-  return { status: response.statusCode, body: response.body ? response.json() : undefined };
-}
-
-/** A fresh project whose user has the member role; its id and a token scoped to it. */
-async function memberProject(name: string): Promise<{ projectId: string; token: string }> {
-  const project = (await cloud.call(admin, 'POST', '/projects', { project: { name, domain_id: 'default' } }))
-    .body.project;
-  const user = (
-    await cloud.call(admin, 'POST', '/users', {
-      user: { name: `${name}-user`, password: 'pw', domain_id: 'default' },
-    })
-  ).body.user;
-  const member = (await cloud.call(admin, 'GET', '/roles?name=member')).body.roles[0].id;
-  await cloud.call(admin, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${member}`);
-  const { token } = await cloud.byPassword(`${name}-user`, 'pw', { project: { id: project.id } });
-  return { projectId: project.id, token };
-}
 
 async function defaultGroup(token: string) {
   const { body } = await net(token, 'GET', '/v2.0/security-groups?name=default');
@@ -67,13 +41,14 @@ function sshRule(groupId: string, extra: Record<string, unknown> = {}) {
 
 beforeAll(async () => {
   cloud = await startTestCloud();
+  net = cloud.service('/network');
   const issued = await cloud.byPassword('admin', 'admin-secret', {
     project: { name: 'admin', domain: { id: 'default' } },
   });
   admin = issued.token;
   adminProject = issued.body.token.project.id;
-  alice = await memberProject('alice');
-  bob = await memberProject('bob');
+  alice = await cloud.memberProject(admin, 'alice');
+  bob = await cloud.memberProject(admin, 'bob');
 });
 
 afterAll(() => cloud.close());
@@ -132,7 +107,7 @@ describe('the default security group', () => {
   });
 
   it('is made for the project an admin filters on, which is how tempest cleans up', async () => {
-    const fresh = await memberProject('carol');
+    const fresh = await cloud.memberProject(admin, 'carol');
     const listed = await net(admin, 'GET', `/v2.0/security-groups?tenant_id=${fresh.projectId}&name=default`);
     expect(listed.body.security_groups).toHaveLength(1);
     expect(listed.body.security_groups[0].project_id).toBe(fresh.projectId);
@@ -482,7 +457,7 @@ describe('quotas', () => {
   });
 
   it('enforces the security group limit with 409 OverQuota and reports usage in details', async () => {
-    const project = await memberProject('dave');
+    const project = await cloud.memberProject(admin, 'dave');
     const set = await net(admin, 'PUT', `/v2.0/quotas/${project.projectId}`, {
       quota: { security_group: 2, security_group_rule: '7' },
     });

@@ -1,17 +1,19 @@
-// For tests: the api-server in-process over a private SQLite database, bootstrapped like a
-// fresh cloud, with helpers to call the identity API. (`.suite.ts` keeps it out of the build.)
+// For tests of every service: the api-server in-process over a private SQLite database,
+// bootstrapped like a fresh cloud, with helpers to call any service's API and to make projects
+// with member users. (`.suite.ts` keeps it out of the build.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { createBus } from '../../lib/bus/index.js';
 import { type Config, defaultConfig } from '../../lib/config.js';
 import { openDatabase } from '../../lib/db/database.js';
 import { migrateToLatest } from '../../lib/db/migrations.js';
 import { createLogger } from '../../lib/log.js';
+import { bootstrapIdentity } from '../identity/bootstrap.js';
 import { buildApiServer } from '../server.js';
 import { SERVICE_MIGRATIONS, SERVICES } from '../services.js';
-import { bootstrapIdentity } from './bootstrap.js';
 
 export const ADMIN_PASSWORD = 'admin-secret';
 
@@ -43,8 +45,23 @@ export interface TestCloud {
   ): Promise<{ status: number; token: string; body: Json }>;
   /** A fresh project-scoped token of the bootstrap admin. */
   adminToken(): Promise<string>;
+  /** A new Default-domain project whose user `<name>-user` has the member role, and its token. */
+  memberProject(adminToken: string, name: string): Promise<{ projectId: string; token: string }>;
+  /**
+   * A caller of one service's API (`prefix` such as '/network'), failing the test on any 5xx.
+   * A `contentType` sends the payload as that type (JSON patch documents, for instance).
+   */
+  service(prefix: string): ServiceCall;
   close(): Promise<void>;
 }
+
+export type ServiceCall = (
+  token: string,
+  method: Method,
+  url: string,
+  payload?: unknown,
+  contentType?: string,
+) => Promise<{ status: number; body: Json }>;
 
 export async function startTestCloud(): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'overcast-identity-'));
@@ -91,11 +108,38 @@ export async function startTestCloud(): Promise<TestCloud> {
       identity: { methods: ['password'], password: { user: { name, password, domain: { id: 'default' } } } },
       ...(scope ? { scope } : {}),
     });
+  const memberProject: TestCloud['memberProject'] = async (adminToken, name) => {
+    const project = (await call(adminToken, 'POST', '/projects', { project: { name, domain_id: 'default' } }))
+      .body.project;
+    const user = (
+      await call(adminToken, 'POST', '/users', {
+        user: { name: `${name}-user`, password: 'pw', domain_id: 'default' },
+      })
+    ).body.user;
+    const member = (await call(adminToken, 'GET', '/roles?name=member')).body.roles[0].id;
+    await call(adminToken, 'PUT', `/projects/${project.id}/users/${user.id}/roles/${member}`);
+    const { token } = await byPassword(`${name}-user`, 'pw', { project: { id: project.id } });
+    return { projectId: project.id, token };
+  };
+  const service: TestCloud['service'] = (prefix) => async (token, method, url, payload, contentType) => {
+    const headers: Record<string, string> = { 'x-auth-token': token };
+    if (payload !== undefined) headers['content-type'] = contentType ?? 'application/json';
+    const response = await app.inject({
+      method,
+      url: `${prefix}${url}`,
+      headers,
+      ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+    });
+    expect(response.statusCode, `${method} ${url}: ${response.body}`).toBeLessThan(500);
+    return { status: response.statusCode, body: response.body ? response.json() : undefined };
+  };
   return {
     app,
     call,
     issue,
     byPassword,
+    memberProject,
+    service,
     adminToken: async () =>
       (await byPassword('admin', ADMIN_PASSWORD, { project: { name: 'admin', domain: { id: 'default' } } }))
         .token,
