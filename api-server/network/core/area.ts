@@ -53,6 +53,21 @@ export const CORE_EXTENSIONS: NetworkExtension[] = [
   ),
 ];
 
+/** Each running network service's core, by its database handle (see coreServiceOf). */
+const runningCores = new WeakMap<object, CoreService>();
+
+/**
+ * The core service of the network service `dependencies` belong to, for the areas built on
+ * the core (l3 allocates addresses, writes ports and records changes through it). The core
+ * area owns it (its relay starts and stops with the core routes), so it exists only once they
+ * are registered: areas.ts lists the core first.
+ */
+export function coreServiceOf(dependencies: ServiceDependencies): CoreService {
+  const service = runningCores.get(dependencies.database);
+  if (!service) throw new Error('the network core area is not registered yet');
+  return service;
+}
+
 const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {
   registerSecurityHooks();
   const db = dependencies.database.tables<CoreTables>();
@@ -65,6 +80,7 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
     relay,
     portList: new PortListCache(),
   };
+  runningCores.set(dependencies.database, service);
   relay.start();
   const statusReports = await servePortStatus(service);
   app.addHook('onClose', async () => {

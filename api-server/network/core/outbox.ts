@@ -9,35 +9,24 @@ import type { Kysely, Transaction } from 'kysely';
 import type { MessageBus } from '../../../lib/bus/types.js';
 import { isoNow } from '../../../lib/db/columns.js';
 import type { Logger } from '../../../lib/log.js';
+import {
+  CHANGE_MESSAGE_VERSION,
+  CHANGE_METHOD,
+  CHANGES_TOPIC,
+  type ChangeAction,
+  type ChangeKind,
+  type ChangeMessage,
+} from '../../../lib/messages/network-changes.js';
 import type { CoreTables } from './tables.js';
 
-/** The fanout topic node agents listen on for network changes. */
-export const CHANGES_TOPIC = 'network-changes';
-/** The RPC method the messages are sent as. */
-export const CHANGE_METHOD = 'network_change';
-export const CHANGE_MESSAGE_VERSION = 1;
-
-export type ChangeKind = 'network' | 'subnet' | 'port';
-export type ChangeAction = 'create' | 'update' | 'delete';
-
-/** What crosses the bus. Versioned: a consumer ignores versions it does not know. */
-export interface ChangeMessage {
-  version: typeof CHANGE_MESSAGE_VERSION;
-  /** Unique per change; a consumer that has seen it ignores it. */
-  message_id: string;
-  kind: ChangeKind;
-  action: ChangeAction;
-  id: string;
-  project_id: string;
-  /** The hosts concerned (a port's binding host, before and after a change), when known. */
-  hosts?: string[];
-}
+export { CHANGE_METHOD, CHANGES_TOPIC, type ChangeMessage } from '../../../lib/messages/network-changes.js';
 
 export interface Change {
   kind: ChangeKind;
   action: ChangeAction;
   id: string;
   projectId: string;
+  routerId?: string;
   hosts?: readonly string[];
 }
 
@@ -51,6 +40,7 @@ export async function recordChange(trx: Transaction<CoreTables>, change: Change)
     action: change.action,
     id: change.id,
     project_id: change.projectId,
+    ...(change.routerId !== undefined ? { router_id: change.routerId } : {}),
     ...(hosts.length > 0 ? { hosts } : {}),
   };
   await trx

@@ -25,6 +25,24 @@ type Trx = Transaction<CoreTables>;
 
 export const DHCP_OWNER = 'network:dhcp';
 
+/**
+ * Runs inside the transaction of a DELETE /v2.0/ports before the row goes: throws to refuse
+ * (a router's or a floating IP's own port), or tidies what refers to the port (a floating IP
+ * associated with it). Other areas register these, so the core never reads their tables.
+ */
+export type PortDeletionHook = (trx: Trx, port: PortRecord) => Promise<void>;
+
+const portDeletionHooks = new Set<PortDeletionHook>();
+
+/** Adds a hook every port deletion through the port API runs (once per hook, process-wide). */
+export function registerPortDeletionHook(hook: PortDeletionHook): void {
+  portDeletionHooks.add(hook);
+}
+
+export async function runPortDeletionHooks(trx: Trx, port: PortRecord): Promise<void> {
+  for (const hook of portDeletionHooks) await hook(trx, port);
+}
+
 /** A MAC from base_mac: its non-zero octets kept (the OUI), the others random. */
 export function generateMac(baseMac: string): string {
   const base = baseMac.toLowerCase().split(':');

@@ -37,6 +37,7 @@ import {
   insertPortWithMac,
   newPort,
   readFixedIps,
+  runPortDeletionHooks,
 } from '../ports.js';
 import {
   asSeenBy,
@@ -415,6 +416,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     const { port, network } = await visiblePort(caller, request.params.port_id);
     authorize(policy, request, 'delete_port', portTarget(port, network));
     await write(service, async (trx) => {
+      await runPortDeletionHooks(trx, port);
       await deletePortRow(trx, port.id);
       await recordChange(trx, {
         kind: 'port',
