@@ -73,8 +73,10 @@ export const STATUS_TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
+  416: 'Requested Range Not Satisfiable',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -1,7 +1,7 @@
 // Image (Glance v2): version discovery, images and their metadata, their data in a store, tags,
 // members for sharing, and the JSON schemas clients read.
 import { isAbsolute, join } from 'node:path';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { ServiceDependencies } from '../common/dependencies.js';
 import { glanceErrorBody } from '../common/error-bodies.js';
 import type { OpenStackService } from '../common/service.js';
@@ -13,6 +13,7 @@ import { dataRoutes } from './routes/data.js';
 import { imageRoutes } from './routes/images.js';
 import { memberRoutes } from './routes/members.js';
 import { schemaRoutes } from './routes/schemas.js';
+import { updateImage } from './store.js';
 import { createFilesystemStore } from './stores/filesystem.js';
 import type { ImageTables } from './tables.js';
 
@@ -50,6 +51,18 @@ function imageVersions(baseUrl: string) {
   };
 }
 
+/**
+ * Puts the images whose uploads the previous process left half done back to queued (Glance
+ * leaves them saving for ever; a client can then never upload again).
+ */
+async function requeueInterruptedUploads(service: ImageService, log: FastifyBaseLogger): Promise<void> {
+  for (const imageId of service.store.interruptedUploads) {
+    if (await updateImage(service.db, imageId, { status: 'queued' }, ['saving'])) {
+      log.warn({ image_id: imageId }, 'image upload was interrupted by a restart; the image is queued again');
+    }
+  }
+}
+
 const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {
   // Glance answers both its root and /versions with 300 Multiple Choices.
   app.get('/', async (request, reply) => reply.code(300).send(imageVersions(requestBaseUrl(request))));
@@ -69,6 +82,7 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
     db: dependencies.database.tables<ImageTables>(),
     store: await createFilesystemStore(storeDirectory),
   };
+  await requeueInterruptedUploads(service, app.log);
   for (const plugin of [imageRoutes, dataRoutes, memberRoutes, schemaRoutes]) {
     await app.register(plugin, service);
   }

@@ -264,13 +264,33 @@ export async function removeTag(db: ImageDb, imageId: string, value: string): Pr
   return Number(result.numDeletedRows) > 0;
 }
 
-/** Deletes the image's row (tags, properties and members go with it); returns whether it existed. */
-export async function deleteImage(db: ImageDb, id: string): Promise<boolean> {
+/**
+ * Deletes the image's row (tags, properties and members go with it) if its data location is
+ * still `expectedLocation`; false when the image is gone or its location changed meanwhile (an
+ * upload finished between the caller's read and now), so the caller never deletes a row while
+ * losing track of the data it pointed to. Run it in a transaction: the first, conditional
+ * update holds the row until the deletion commits, so an upload activating it has to wait and
+ * then finds nothing to activate.
+ */
+export async function deleteImage(
+  db: ImageDb,
+  id: string,
+  expectedLocation: string | null,
+): Promise<boolean> {
+  const claimed = await db
+    .updateTable('image_image')
+    .set({ updated_at: isoNow() })
+    .where('id', '=', id)
+    .where((eb) =>
+      expectedLocation === null ? eb('location', 'is', null) : eb('location', '=', expectedLocation),
+    )
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) === 0) return false;
   await db.deleteFrom('image_tag').where('image_id', '=', id).execute();
   await db.deleteFrom('image_property').where('image_id', '=', id).execute();
   await db.deleteFrom('image_member').where('image_id', '=', id).execute();
-  const result = await db.deleteFrom('image_image').where('id', '=', id).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+  await db.deleteFrom('image_image').where('id', '=', id).execute();
+  return true;
 }
 
 /** Bytes of image data a project's images hold (or are being uploaded into), for its quota. */

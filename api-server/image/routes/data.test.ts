@@ -1,9 +1,9 @@
 // Image data over HTTP against the api-server in-process (SQLite in memory, a temporary store
 // directory): uploads, downloads and byte ranges, and every way an upload can fail — each
 // leaving the image queued and nothing in the store.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ import { createLogger } from '../../../lib/log.js';
 import { bootstrapIdentity } from '../../identity/bootstrap.js';
 import { buildApiServer } from '../../server.js';
 import { SERVICE_MIGRATIONS, SERVICES } from '../../services.js';
+import { deleteImage, updateImage } from '../store.js';
+import type { ImageTables } from '../tables.js';
 
 const ADMIN_PASSWORD = 'admin-secret';
 const MiB = 1024 * 1024;
@@ -45,7 +47,10 @@ interface ImageCloud {
   storeDir: string;
   adminToken: string;
   adminProjectId: string;
+  database: Database;
   call(method: string, path: string, options?: RequestOptions): Promise<Answer>;
+  /** Stops the server as a crash would leave things, keeping its data directory and database. */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,8 +85,11 @@ function send(baseUrl: string, method: string, path: string, options: RequestOpt
   });
 }
 
-async function startImageCloud(image: Partial<Config['image']> = {}): Promise<ImageCloud> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'overcast-image-data-'));
+/** A cloud on a fresh data directory, or on the one of a cloud that was stopped (a restart). */
+async function startImageCloud(
+  image: Partial<Config['image']> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'overcast-image-data-')),
+): Promise<ImageCloud> {
   const defaults = defaultConfig();
   const config: Config = {
     ...defaults,
@@ -90,7 +98,7 @@ async function startImageCloud(image: Partial<Config['image']> = {}): Promise<Im
     image: { ...defaults.image, ...image },
   };
   const log = createLogger('test', 'silent');
-  const database: Database = await openDatabase('sqlite::memory:', { dataDir });
+  const database: Database = await openDatabase('sqlite:overcast.db', { dataDir });
   await migrateToLatest(database, SERVICE_MIGRATIONS, log);
   await bootstrapIdentity(database, config, {
     adminPassword: ADMIN_PASSWORD,
@@ -114,16 +122,21 @@ async function startImageCloud(image: Partial<Config['image']> = {}): Promise<Im
     }),
   });
   const adminToken = issued.headers['x-subject-token'] as string;
+  const stop = async () => {
+    await app.close();
+    await bus.close();
+    await database.destroy();
+  };
   return {
     baseUrl,
     storeDir: join(dataDir, 'images'),
     adminToken,
     adminProjectId: issued.json().token.project.id,
+    database,
     call: (method, path, options = {}) => send(baseUrl, method, path, { token: adminToken, ...options }),
+    stop,
     async close() {
-      await app.close();
-      await bus.close();
-      await database.destroy();
+      await stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -356,6 +369,50 @@ describe('image data without limits', () => {
     body.end(randomBytes(100_000));
     expect((await answer).status).toBe(410);
     expect((await readdir(cloud.storeDir)).filter((name) => name.includes(id))).toEqual([]);
+  });
+
+  it('deletes an image row only while its data location is the one the deleter read', async () => {
+    // The race it closes: DELETE reads the image (no data yet), an upload then activates it
+    // with a location, and the deletion must not drop the row and lose track of that data.
+    const id = await createImage(cloud);
+    const upload = await cloud.call('PUT', `/image/v2/images/${id}/file`, { headers: octets, body: 'bits' });
+    expect(upload.status).toBe(204);
+    const db = cloud.database.tables<ImageTables>();
+    const stored = await db
+      .selectFrom('image_image')
+      .select('location')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    expect(stored?.location).toMatch(/^file:/);
+    expect(await deleteImage(db, id, null)).toBe(false);
+    expect(await statusOf(cloud, id)).toBe('active');
+    expect(await deleteImage(db, id, stored!.location)).toBe(true);
+    expect((await cloud.call('GET', `/image/v2/images/${id}`)).status).toBe(404);
+  });
+
+  it('queues an image again at start-up when the server stopped in the middle of its upload', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'overcast-image-restart-'));
+    let first: ImageCloud | undefined = await startImageCloud({}, dataDir);
+    let second: ImageCloud | undefined;
+    try {
+      const id = await createImage(first);
+      // What a process killed mid-upload leaves: the image saving, a partial file in the store.
+      await updateImage(first.database.tables<ImageTables>(), id, { status: 'saving' }, ['queued']);
+      await writeFile(join(first.storeDir, `.partial-${id}.${randomUUID()}`), randomBytes(1000));
+      await first.stop();
+      first = undefined;
+
+      second = await startImageCloud({}, dataDir);
+      expect(await statusOf(second, id)).toBe('queued');
+      expect(await readdir(second.storeDir)).toEqual([]);
+      const data = randomBytes(5000);
+      const upload = await second.call('PUT', `/image/v2/images/${id}/file`, { headers: octets, body: data });
+      expect(upload.status).toBe(204);
+      expect(await statusOf(second, id)).toBe('active');
+    } finally {
+      await first?.stop();
+      await second?.close();
+    }
   });
 
   it('refuses a download of a deactivated image to a project member (403), not to an admin', async () => {

@@ -172,14 +172,21 @@ export const imageRoutes: FastifyPluginAsync<ImageService> = async (app, service
   });
 
   app.delete<{ Params: ImageParams }>('/v2/images/:image_id', async (request, reply) => {
-    const image = await imageOf(request);
-    authorize(policy, request, 'delete_image', policyTarget(image));
-    if (image.protected) throw new Forbidden(`Image ${image.id} is protected and cannot be deleted.`);
-    if (!(await withTransaction(db, (tx) => deleteImage(tx, image.id)))) throw imageNotFound(image.id);
-    // The row is gone first: a reader can no longer reach the data when it disappears. An
-    // upload still running finds the image gone and removes what it stored itself.
-    if (image.location) await store.delete(image.location);
-    return reply.code(204).send();
+    // An upload may activate the image between the read and the deletion, giving it a data
+    // location: then the deletion does not happen and the image is read again. Its location
+    // is set once, so a second round settles it.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const image = await imageOf(request);
+      authorize(policy, request, 'delete_image', policyTarget(image));
+      if (image.protected) throw new Forbidden(`Image ${image.id} is protected and cannot be deleted.`);
+      if (await withTransaction(db, (tx) => deleteImage(tx, image.id, image.location ?? null))) {
+        // The row is gone first: a reader can no longer reach the data when it disappears. An
+        // upload still running finds the image gone and removes what it stored itself.
+        if (image.location) await store.delete(image.location);
+        return reply.code(204).send();
+      }
+    }
+    throw new Conflict(`Image ${request.params.image_id} changed while it was being deleted; try again.`);
   });
 
   app.put<{ Params: ImageParams & { tag: string } }>(

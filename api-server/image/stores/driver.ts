@@ -14,6 +14,12 @@ export interface ImageStoreDriver {
   /** The scheme of the locations this driver makes ("file"). */
   readonly scheme: string;
   /**
+   * Images whose uploads into this store were cut short when the previous server process
+   * ended (their partial data is already gone): the service puts those still `saving` back
+   * to `queued`, so a crash never leaves an image stuck mid-upload.
+   */
+  readonly interruptedUploads: readonly string[];
+  /**
    * Copies `data` into the store as the data of image `imageId` and resolves with its location
    * once it is complete and durable. If `data` fails (the client went away, a limit was
    * exceeded) or the store does, it rejects with that error and leaves nothing behind.

@@ -153,13 +153,15 @@ describe('the filesystem image store', () => {
     await expect(store.get(location)).rejects.toBeInstanceOf(ImageDataNotFound);
   });
 
-  it('removes partial files a crash left behind at start-up and keeps complete images', async () => {
+  it('removes partial files a crash left behind at start-up, names their images, and keeps complete images', async () => {
     await mkdir(storeDir, { recursive: true });
     const kept = randomUUID();
     await writeFile(join(storeDir, kept), 'complete');
-    await writeFile(join(storeDir, `.partial-${randomUUID()}.${randomUUID()}`), 'half');
+    const interrupted = randomUUID();
+    await writeFile(join(storeDir, `.partial-${interrupted}.${randomUUID()}`), 'half');
     const store = await createFilesystemStore(storeDir);
     expect(await readdir(storeDir)).toEqual([kept]);
+    expect(store.interruptedUploads).toEqual([interrupted]);
     expect(await text(await store.get(`file://${storeDir}/${kept}`))).toBe('complete');
   });
 });

@@ -116,14 +116,21 @@ function isErrno(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === code;
 }
 
-/** Creates the directory (mode 0700) if missing and removes partial files left by a crash. */
+/**
+ * Creates the directory (mode 0700) if missing and removes partial files left by a crash,
+ * naming their images in `interruptedUploads`.
+ */
 export async function createFilesystemStore(directory: string): Promise<ImageStoreDriver> {
   await mkdir(directory, { recursive: true, mode: 0o700 });
   // Canonical (symlinks resolved) so that the locations handed out can be checked by a plain
   // comparison of their directory with this one.
   const root = await realpath(resolve(directory));
+  const interruptedUploads = new Set<string>();
   for (const name of await readdir(root)) {
-    if (name.startsWith(PARTIAL_PREFIX)) await rm(join(root, name), { force: true });
+    if (!name.startsWith(PARTIAL_PREFIX)) continue;
+    await rm(join(root, name), { force: true });
+    const imageId = name.slice(PARTIAL_PREFIX.length).split('.')[0]!;
+    if (IMAGE_ID.test(imageId)) interruptedUploads.add(imageId);
   }
 
   /** The file of an image: validated id, lower case, directly in the store directory. */
@@ -158,6 +165,7 @@ export async function createFilesystemStore(directory: string): Promise<ImageSto
 
   return {
     scheme: 'file',
+    interruptedUploads: [...interruptedUploads],
 
     async put(imageId, data) {
       let file: FileHandle | undefined;
