@@ -23,12 +23,12 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { run } from '../../lib/exec.js';
 import { defaultCacheDir, type KitContext } from '../../lib/kit/common.js';
 import { installKeystone, startKeystone } from '../../lib/kit/keystone.js';
 import { DEBIAN_PYTHON, debianPythonEnvironment } from '../../lib/kit/openstack.js';
 import { generateLoad, type LoadResult, type RequestSpec } from '../lib/load.js';
+import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, startOvercast } from '../lib/overcast.js';
 import { cpuSeconds, machineTakenSeconds } from '../lib/procfs.js';
 import { repoRoot } from '../lib/repo.js';
@@ -52,49 +52,28 @@ const OPERATION_LABELS: Record<Operation, string> = {
   create: 'project create',
 };
 
-function usage(message: string): never {
-  process.stderr.write(`bench:identity: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) usage(`--${name} must be a positive integer, not ${text}`);
-  return value;
-}
-
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    concurrency: { type: 'string' },
-    ops: { type: 'string' },
-    workers: { type: 'string' },
-    'bcrypt-rounds': { type: 'string' },
-    'create-limit': { type: 'string' },
-    'state-dir': { type: 'string' },
-    json: { type: 'string' },
-    attempts: { type: 'string' },
-    'no-build': { type: 'boolean', default: false },
-  },
+const cli = benchCommandLine('identity', {
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  concurrency: { type: 'string' },
+  ops: { type: 'string' },
+  workers: { type: 'string' },
+  'bcrypt-rounds': { type: 'string' },
+  'create-limit': { type: 'string' },
+  attempts: { type: 'string' },
+  ...COMMON_BENCH_OPTIONS,
 });
-const durationMs = positiveInteger('duration', values.duration, 10) * 1000;
-const warmupMs = values.warmup === '0' ? 0 : positiveInteger('warmup', values.warmup, 3) * 1000;
-const concurrencies = (values.concurrency ?? '1,8,32')
-  .split(',')
-  .map((c) => positiveInteger('concurrency', c, 1));
-const operations = (values.ops ?? OPERATIONS.join(',')).split(',').map((name) => {
-  if (!(OPERATIONS as readonly string[]).includes(name))
-    usage(`unknown operation ${name} (${OPERATIONS.join(', ')})`);
-  return name as Operation;
-});
+const { values } = cli;
+const durationMs = cli.integer('duration', 10) * 1000;
+const warmupMs = cli.integer('warmup', 3, 0) * 1000;
+const concurrencies = cli.integerList('concurrency', [1, 8, 32]);
+const operations = cli.choices('ops', OPERATIONS);
 const cores = availableParallelism();
-const workers = positiveInteger('workers', values.workers, cores);
-const bcryptRounds = positiveInteger('bcrypt-rounds', values['bcrypt-rounds'], 12);
-const createLimit = positiveInteger('create-limit', values['create-limit'], 5000);
+const workers = cli.integer('workers', cores);
+const bcryptRounds = cli.integer('bcrypt-rounds', 12);
+const createLimit = cli.integer('create-limit', 5000);
 const MAX_REQUESTS_PER_ROW = 1_000_000;
-const attempts = positiveInteger('attempts', values.attempts, 3);
+const attempts = cli.integer('attempts', 3);
 /** Rows during which other processes used more CPU than this are measured again. */
 const OTHER_CORES_LIMIT = 0.2;
 

@@ -25,11 +25,11 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import { run } from '../../lib/exec.js';
 import { defaultCacheDir, type KitContext } from '../../lib/kit/common.js';
 import { issueAdminToken } from '../identity/identity-api.js';
 import { encodeRequest } from '../lib/http-connection.js';
+import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, type OvercastServer, startOvercast } from '../lib/overcast.js';
 import { cpuSeconds, machineTakenSeconds } from '../lib/procfs.js';
 import { repoRoot } from '../lib/repo.js';
@@ -40,29 +40,14 @@ const MB = 1_000_000;
 const MiB = 1024 * 1024;
 const IO_CHUNK_BYTES = MiB;
 
-function usage(message: string): never {
-  process.stderr.write(`bench:image: ${message}\n`);
-  process.exit(2);
-}
-
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) usage(`--${name} must be a positive integer, not ${text}`);
-  return value;
-}
-
-const { values } = parseArgs({
-  options: {
-    'size-mib': { type: 'string' },
-    runs: { type: 'string' },
-    'state-dir': { type: 'string' },
-    json: { type: 'string' },
-    'no-build': { type: 'boolean', default: false },
-  },
+const cli = benchCommandLine('image', {
+  'size-mib': { type: 'string' },
+  runs: { type: 'string' },
+  ...COMMON_BENCH_OPTIONS,
 });
-const sizeBytes = positiveInteger('size-mib', values['size-mib'], 1024) * MiB;
-const runs = positiveInteger('runs', values.runs, 3);
+const { values } = cli;
+const sizeBytes = cli.integer('size-mib', 1024) * MiB;
+const runs = cli.integer('runs', 3);
 const ownStateDir = values['state-dir'] === undefined;
 const stateDir = values['state-dir'] ?? (await mkdtemp(join(tmpdir(), 'overcast-bench-image-')));
 const ctx: KitContext = {

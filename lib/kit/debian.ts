@@ -1,7 +1,7 @@
 // Debian packages the local components need, installed only when missing. A fresh machine
 // has no package lists, so the first install runs `apt-get update` once.
 import { run } from '../exec.js';
-import type { KitContext } from './common.js';
+import { ComponentError, type KitContext } from './common.js';
 
 let listsUpdated = false;
 
@@ -38,4 +38,14 @@ export async function ensureDebianPackages(ctx: KitContext, packages: readonly s
   }
   ctx.progress(`installing Debian packages: ${missing.join(' ')}`);
   await run(['apt-get', 'install', '-y', '--no-install-recommends', ...missing], { env, onOutput: progress });
+}
+
+/** The installed version of a Debian package, e.g. 2:21.0.0-7+deb12u1. */
+export async function debianPackageVersion(name: string): Promise<string> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format string
+  const result = await run(['dpkg-query', '-W', '-f', '${Version}', name], { allowFailure: true });
+  if (result.code !== 0 || !result.stdout.trim()) {
+    throw new ComponentError(`the Debian package ${name} is not installed`);
+  }
+  return result.stdout.trim();
 }

@@ -5,22 +5,14 @@
 // loopback port with the settings of Debian's keystone-uwsgi.ini. It never reads
 // /etc/keystone or touches the packaged service.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../exec.js';
-import {
-  ComponentError,
-  type Daemon,
-  freePort,
-  isRunning,
-  type KitContext,
-  startDaemon,
-  waitUntil,
-} from './common.js';
-import { ensureDebianPackages } from './debian.js';
+import { type Daemon, freePort, type KitContext, startDaemon, waitUntil } from './common.js';
+import { debianPackageVersion, ensureDebianPackages } from './debian.js';
 import { debianPythonEnvironment } from './openstack.js';
+import { descendantsOf, rssOf, stopLeftoverMaster, stopWithWorkers } from './processes.js';
 
 export const KEYSTONE_PACKAGES = ['keystone', 'uwsgi', 'uwsgi-plugin-python3'] as const;
 
@@ -297,17 +289,8 @@ function handleFor(layout: Layout, daemon: Daemon, facts: HandleFacts): Keystone
     daemon.isAlive() ? [daemon.pid, ...(await descendantsOf(daemon.pid)).map((p) => p.pid)] : [];
   let stopping: Promise<void> | undefined;
   const stopServer = async () => {
-    // die-on-term: SIGTERM to the master stops the workers too. Should the master need a
-    // SIGKILL, its workers would be orphaned, so they are remembered (with their start time,
-    // which tells them from a later process that reuses the pid) and killed afterwards.
-    const workers = await descendantsOf(daemon.pid);
-    await daemon.stop(30_000);
-    for (const worker of workers) {
-      if ((await startTimeOf(worker.pid)) === worker.startTime) {
-        process.kill(worker.pid, 'SIGKILL');
-        while (isRunning(worker.pid)) await sleep(50);
-      }
-    }
+    // die-on-term: SIGTERM to the master stops the workers too.
+    await stopWithWorkers(daemon, 30_000);
     await rm(layout.pidFile, { force: true });
   };
   return {
@@ -337,83 +320,11 @@ async function answersDiscovery(url: string): Promise<boolean> {
   return response.ok && (body.version?.id ?? '').startsWith('v3.');
 }
 
-async function debianPackageVersion(name: string): Promise<string> {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format string
-  const result = await run(['dpkg-query', '-W', '-f', '${Version}', name], { allowFailure: true });
-  if (result.code !== 0 || !result.stdout.trim()) {
-    throw new ComponentError(`the Debian package ${name} is not installed; run installKeystone first`);
-  }
-  return result.stdout.trim();
-}
-
-interface ProcessIdentity {
-  pid: number;
-  /** Field 22 of /proc/<pid>/stat, in clock ticks since boot. */
-  startTime: string;
-}
-
-/** Fields of /proc/<pid>/stat after the command name, which may itself contain spaces. */
-async function statFields(pid: number): Promise<string[] | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return undefined;
-  return stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .trim()
-    .split(' ');
-}
-
-async function startTimeOf(pid: number): Promise<string | undefined> {
-  // After ')' the fields start at field 3 (state), so field 22 is index 19.
-  return (await statFields(pid))?.[19];
-}
-
-async function descendantsOf(root: number): Promise<ProcessIdentity[]> {
-  const parentOf = new Map<number, number>();
-  const startOf = new Map<number, string>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = await statFields(Number(entry));
-    if (!fields) continue;
-    parentOf.set(Number(entry), Number(fields[1]));
-    startOf.set(Number(entry), fields[19] ?? '');
-  }
-  const found: ProcessIdentity[] = [];
-  const frontier = [root];
-  while (frontier.length > 0) {
-    const parent = frontier.pop()!;
-    for (const [pid, ppid] of parentOf) {
-      if (ppid === parent) {
-        found.push({ pid, startTime: startOf.get(pid) ?? '' });
-        frontier.push(pid);
-      }
-    }
-  }
-  return found;
-}
-
-async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kib = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-  return kib ? Number(kib) * 1024 : 0;
-}
-
 /**
  * A uWSGI master left running on this state directory (an interrupted benchmark) would hold
  * the database and keys we are about to recreate. Only a process whose command line names
  * this directory's ini file is stopped, with its workers.
  */
-async function stopLeftoverServer(layout: Layout): Promise<void> {
-  const pid = Number((await readFile(layout.pidFile, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0 || !isRunning(pid)) return;
-  const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!commandLine.split('\0').includes(layout.uwsgiIni)) return;
-  const workers = await descendantsOf(pid);
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 30_000;
-  while (isRunning(pid) && Date.now() < deadline) await sleep(100);
-  for (const target of [{ pid, startTime: await startTimeOf(pid) }, ...workers]) {
-    if (target.startTime !== undefined && (await startTimeOf(target.pid)) === target.startTime) {
-      process.kill(target.pid, 'SIGKILL');
-    }
-  }
+function stopLeftoverServer(layout: Layout): Promise<void> {
+  return stopLeftoverMaster(layout.pidFile, layout.uwsgiIni);
 }
