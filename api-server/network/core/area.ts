@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServiceDependencies } from '../../common/dependencies.js';
 import type { NetworkArea, NetworkExtension } from '../area.js';
+import { PAGINATION_EXTENSIONS } from '../pagination.js';
 import { Ipam } from './ipam.js';
 import { coreMigrations } from './migrations.js';
 import { OutboxRelay } from './outbox.js';
@@ -51,6 +52,8 @@ export const CORE_EXTENSIONS: NetworkExtension[] = [
     'project_id field enabled',
     'Extension that indicates that project_id field is enabled.',
   ),
+  // Every list of every area sorts and pages through pagination.ts.
+  ...PAGINATION_EXTENSIONS,
 ];
 
 /** Each running network service's core, by its database handle (see coreServiceOf). */

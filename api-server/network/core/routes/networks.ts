@@ -6,6 +6,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { listResponse, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   type Attributes,
@@ -92,28 +93,42 @@ function attributeActions(prefix: string, attributes: Attributes): string[] {
 
 type Params = { network_id: string };
 
+/** What `sort_key` may name (Neutron's sortable network attributes). */
+const NETWORK_SORT_KEYS = new Set([
+  'id',
+  'name',
+  'admin_state_up',
+  'status',
+  'tenant_id',
+  'project_id',
+  'shared',
+]);
+
 export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, service) => {
   const { policy } = service;
   app.addHook('preHandler', requireAuth(service.identity));
 
-  async function render(
-    caller: Caller,
-    networks: NetworkRecord[],
-    query: Query,
-  ): Promise<Record<string, unknown>[]> {
+  /** The views of `networks` as the caller sees them, those passing the query's filters. */
+  async function viewsOf(caller: Caller, networks: NetworkRecord[], query: Query): Promise<View[]> {
     const hidden = hiddenAttributes(service, caller, 'network');
-    const fields = fieldsOf(query);
     const subnets = await subnetIdsOf(
       service.db,
       networks.map((network) => network.id),
     );
-    const result: Record<string, unknown>[] = [];
-    for (const network of networks) {
-      const view = networkView(asSeenBy(caller, network), subnets.get(network.id) ?? []);
-      if (!passesFilters(view, query, hidden)) continue;
-      result.push(shape(view, hidden, fields));
-    }
-    return result;
+    return networks
+      .map((network) => networkView(asSeenBy(caller, network), subnets.get(network.id) ?? []))
+      .filter((view) => passesFilters(view, query, hidden));
+  }
+
+  /** Narrows a view to what the caller may see and the query's `fields`. */
+  function shaper(caller: Caller, query: Query): (view: View) => View {
+    const hidden = hiddenAttributes(service, caller, 'network');
+    const fields = fieldsOf(query);
+    return (view) => shape(view, hidden, fields);
+  }
+
+  async function render(caller: Caller, networks: NetworkRecord[], query: Query): Promise<View[]> {
+    return (await viewsOf(caller, networks, query)).map(shaper(caller, query));
   }
 
   app.post('/v2.0/networks', async (request, reply) => {
@@ -179,7 +194,12 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     });
     const query = request.query as Query;
     const networks = await listNetworks(service.db, caller.viewer, databaseFilter(query));
-    return { networks: await render(caller, networks, query) };
+    return listResponse(request, 'networks', await viewsOf(caller, networks, query), {
+      sortKeys: NETWORK_SORT_KEYS,
+      findMarker: async (id) =>
+        (await viewsOf(caller, [await visibleNetwork(service.db, caller, id)], {}))[0],
+      shape: shaper(caller, query),
+    });
   });
 
   app.get<{ Params: Params }>('/v2.0/networks/:network_id', async (request) => {

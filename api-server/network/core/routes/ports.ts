@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../../../../lib/db/errors.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { listResponse, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import { formatAddress, parseAddress, parseCidr } from '../addresses.js';
 import {
@@ -96,6 +97,20 @@ const VNIC_TYPES = new Set([
 ]);
 
 type Params = { port_id: string };
+
+/** What `sort_key` may name (Neutron's sortable port attributes). */
+const PORT_SORT_KEYS = new Set([
+  'id',
+  'name',
+  'network_id',
+  'admin_state_up',
+  'mac_address',
+  'device_id',
+  'device_owner',
+  'tenant_id',
+  'project_id',
+  'status',
+]);
 
 function readSecurityGroups(attributes: Attributes): string[] | undefined {
   const list = readList(attributes, 'security_groups');
@@ -222,16 +237,21 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
   const baseMac = service.config.network.baseMac;
   app.addHook('preHandler', requireAuth(service.identity));
 
-  function render(caller: Caller, ports: PortRecord[], query: Query): Record<string, unknown>[] {
+  /** The views of `ports` passing the query's filters. */
+  function viewsOf(caller: Caller, ports: PortRecord[], query: Query): View[] {
+    const hidden = hiddenAttributes(service, caller, 'port');
+    return ports.map(portView).filter((view) => passesFilters(view, query, hidden));
+  }
+
+  /** Narrows a view to what the caller may see and the query's `fields`. */
+  function shaper(caller: Caller, query: Query): (view: View) => View {
     const hidden = hiddenAttributes(service, caller, 'port');
     const fields = fieldsOf(query);
-    const result: Record<string, unknown>[] = [];
-    for (const port of ports) {
-      const view = portView(port);
-      if (!passesFilters(view, query, hidden)) continue;
-      result.push(shape(view, hidden, fields));
-    }
-    return result;
+    return (view) => shape(view, hidden, fields);
+  }
+
+  function render(caller: Caller, ports: PortRecord[], query: Query): View[] {
+    return viewsOf(caller, ports, query).map(shaper(caller, query));
   }
 
   /** The port and its network, when the caller may see the port (404 PortNotFound otherwise). */
@@ -311,7 +331,11 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
       return reply.type('application/json; charset=utf-8').send(json);
     }
     const ports = await listPorts(service.db, caller.viewer, databaseFilter(query));
-    return { ports: render(caller, ports, query) };
+    return listResponse(request, 'ports', viewsOf(caller, ports, query), {
+      sortKeys: PORT_SORT_KEYS,
+      findMarker: async (id) => portView((await visiblePort(caller, id)).port),
+      shape: shaper(caller, query),
+    });
   });
 
   app.get<{ Params: Params }>('/v2.0/ports/:port_id', async (request) => {

@@ -7,6 +7,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { listResponse, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   type Cidr,
@@ -175,17 +176,40 @@ function readHostRoutes(attributes: Attributes, version: 4 | 6): HostRoute[] | u
   });
 }
 
+const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
+
+/** What `sort_key` may name (Neutron's sortable subnet attributes). */
+const SUBNET_SORT_KEYS = new Set([
+  'id',
+  'name',
+  'ip_version',
+  'network_id',
+  'subnetpool_id',
+  'cidr',
+  'gateway_ip',
+  'tenant_id',
+  'project_id',
+  'enable_dhcp',
+  'ipv6_ra_mode',
+  'ipv6_address_mode',
+]);
+
 export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service) => {
   const { policy } = service;
   app.addHook('preHandler', requireAuth(service.identity));
 
-  function render(subnets: SubnetRecord[], query: Query): Record<string, unknown>[] {
+  /** The views of `subnets` passing the query's filters (no subnet attribute is hidden). */
+  function viewsOf(subnets: SubnetRecord[], query: Query): View[] {
+    return subnets.map(subnetView).filter((view) => passesFilters(view, query, NOTHING_HIDDEN));
+  }
+
+  function shaper(query: Query): (view: View) => View {
     const fields = fieldsOf(query);
-    const none = new Set<string>();
-    return subnets
-      .map(subnetView)
-      .filter((view) => passesFilters(view, query, none))
-      .map((view) => shape(view, none, fields));
+    return (view) => shape(view, NOTHING_HIDDEN, fields);
+  }
+
+  function render(subnets: SubnetRecord[], query: Query): View[] {
+    return viewsOf(subnets, query).map(shaper(query));
   }
 
   /** The subnet and its network, when the caller may see them (404 SubnetNotFound otherwise). */
@@ -297,7 +321,11 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
     const caller = await callerOf(service, request);
     const query = request.query as Query;
     const subnets = await listSubnets(service.db, caller.viewer, databaseFilter(query));
-    return { subnets: render(subnets, query) };
+    return listResponse(request, 'subnets', viewsOf(subnets, query), {
+      sortKeys: SUBNET_SORT_KEYS,
+      findMarker: async (id) => subnetView((await visibleSubnet(caller, id)).subnet),
+      shape: shaper(query),
+    });
   });
 
   app.get<{ Params: Params }>('/v2.0/subnets/:subnet_id', async (request) => {

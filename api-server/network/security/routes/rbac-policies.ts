@@ -6,6 +6,7 @@ import { withTransaction } from '../../../../lib/db/transaction.js';
 import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict, NotFound } from '../../../common/errors.js';
+import { listResponse } from '../../pagination.js';
 import { applyFilters, rejectUnknown, resourceBody, selectFields, stringAttribute } from '../api.js';
 import { checkQuota } from '../quotas.js';
 import {
@@ -21,6 +22,17 @@ import {
 import { callerOf, ownedTarget, type SecurityService } from '../service.js';
 
 type IdParams = { Params: { id: string } };
+
+/** What `sort_key` may name (Neutron's sortable RBAC policy attributes). */
+const RBAC_SORT_KEYS = new Set([
+  'id',
+  'tenant_id',
+  'project_id',
+  'object_type',
+  'object_id',
+  'target_tenant',
+  'action',
+]);
 
 const CREATE = [
   'object_type',
@@ -50,9 +62,14 @@ export const rbacPolicyRoutes: FastifyPluginAsync<SecurityService> = async (app,
   const canSee = (request: FastifyRequest, projectId: string) =>
     allows(policy, contextOf(request), 'get_rbac_policy', ownedTarget(projectId));
 
-  async function visiblePolicy(request: FastifyRequest, id: string) {
+  async function findVisiblePolicy(request: FastifyRequest, id: string) {
     const row = await findRbacPolicy(db, id);
-    if (!row || !canSee(request, row.project_id)) throw rbacNotFound(id);
+    return row && canSee(request, row.project_id) ? row : undefined;
+  }
+
+  async function visiblePolicy(request: FastifyRequest, id: string) {
+    const row = await findVisiblePolicy(request, id);
+    if (!row) throw rbacNotFound(id);
     return row;
   }
 
@@ -60,7 +77,14 @@ export const rbacPolicyRoutes: FastifyPluginAsync<SecurityService> = async (app,
     const caller = callerOf(request);
     const rows = await listRbacPolicies(db, caller.isAdmin ? undefined : caller.projectId);
     const views = applyFilters(request, rows.filter((row) => canSee(request, row.project_id)).map(rbacView));
-    return { rbac_policies: views.map((view) => selectFields(request, view)) };
+    return listResponse(request, 'rbac_policies', views, {
+      sortKeys: RBAC_SORT_KEYS,
+      findMarker: async (id) => {
+        const row = await findVisiblePolicy(request, id);
+        return row && rbacView(row);
+      },
+      shape: (view) => selectFields(request, view),
+    });
   });
 
   app.get<IdParams>('/v2.0/rbac-policies/:id', async (request) => ({

@@ -5,6 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
+import { listResponse } from '../../pagination.js';
 import {
   applyFilters,
   booleanAttribute,
@@ -45,6 +46,22 @@ import {
 import { type Caller, callerOf, ownedTarget, type SecurityService } from '../service.js';
 
 type IdParams = { Params: { id: string } };
+
+/** What `sort_key` may name (Neutron's sortable security group and rule attributes). */
+const GROUP_SORT_KEYS = new Set(['id', 'name', 'tenant_id', 'project_id']);
+const RULE_SORT_KEYS = new Set([
+  'id',
+  'security_group_id',
+  'remote_group_id',
+  'direction',
+  'protocol',
+  'port_range_min',
+  'port_range_max',
+  'ethertype',
+  'remote_ip_prefix',
+  'tenant_id',
+  'project_id',
+]);
 
 const GROUP_CREATE = ['name', 'description', 'stateful', 'project_id', 'tenant_id'];
 const GROUP_UPDATE = ['name', 'description', 'stateful'];
@@ -111,9 +128,14 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
   const canSeeGroup = (request: FastifyRequest, projectId: string) =>
     allows(policy, contextOf(request), 'get_security_group', ownedTarget(projectId));
 
-  async function visibleGroup(request: FastifyRequest, id: string) {
+  async function findVisibleGroup(request: FastifyRequest, id: string) {
     const group = await findGroup(db, id);
-    if (!group || !canSeeGroup(request, group.project_id)) throw groupNotFound(id);
+    return group && canSeeGroup(request, group.project_id) ? group : undefined;
+  }
+
+  async function visibleGroup(request: FastifyRequest, id: string) {
+    const group = await findVisibleGroup(request, id);
+    if (!group) throw groupNotFound(id);
     return group;
   }
 
@@ -129,8 +151,14 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
     await ensureDefaultFor(request, caller);
     const rows = await listGroups(db, caller.isAdmin ? projectFilter(request) : caller.projectId);
     const visible = rows.filter((row) => canSeeGroup(request, row.project_id));
-    const views = applyFilters(request, await groupViews(db, visible));
-    return { security_groups: views.map((view) => selectFields(request, view)) };
+    return listResponse(request, 'security_groups', applyFilters(request, await groupViews(db, visible)), {
+      sortKeys: GROUP_SORT_KEYS,
+      findMarker: async (id) => {
+        const group = await findVisibleGroup(request, id);
+        return group && (await groupViews(db, [group]))[0];
+      },
+      shape: (view) => selectFields(request, view),
+    });
   });
 
   app.get<IdParams>('/v2.0/security-groups/:id', async (request) => {
@@ -220,20 +248,32 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
         ruleTarget(row.project_id, owners.get(row.security_group_id)),
       ),
     );
-    const views = applyFilters(request, visible.map(ruleView));
-    return { security_group_rules: views.map((view) => selectFields(request, view)) };
+    return listResponse(request, 'security_group_rules', applyFilters(request, visible.map(ruleView)), {
+      sortKeys: RULE_SORT_KEYS,
+      findMarker: async (id) => {
+        const found = await findVisibleRule(request, id);
+        return found && ruleView(found.rule);
+      },
+      shape: (view) => selectFields(request, view),
+    });
   });
 
-  async function visibleRule(request: FastifyRequest, id: string) {
+  async function findVisibleRule(request: FastifyRequest, id: string) {
     const rule = await findRule(db, id);
     const owner = rule ? (await findGroup(db, rule.security_group_id))?.project_id : undefined;
     if (
       !rule ||
       !allows(policy, contextOf(request), 'get_security_group_rule', ruleTarget(rule.project_id, owner))
     ) {
-      throw ruleNotFound(id);
+      return undefined;
     }
     return { rule, owner };
+  }
+
+  async function visibleRule(request: FastifyRequest, id: string) {
+    const found = await findVisibleRule(request, id);
+    if (!found) throw ruleNotFound(id);
+    return found;
   }
 
   app.get<IdParams>('/v2.0/security-group-rules/:id', async (request) => {
