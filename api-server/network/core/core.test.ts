@@ -89,6 +89,29 @@ describe('networks', () => {
     }
   });
 
+  it('refuses provider attributes in a tenant update with 403, and a tenant filtering on them sees nothing', async () => {
+    const network = await createNetwork(alice.token, { name: 'provider-probe' });
+    for (const body of [
+      { 'provider:network_type': 'flat' },
+      { 'provider:physical_network': 'physnet' },
+      { 'provider:segmentation_id': 7 },
+    ]) {
+      const { status, body: error } = await net(alice.token, 'PUT', `/v2.0/networks/${network.id}`, {
+        network: body,
+      });
+      expect(status, JSON.stringify(body)).toBe(403);
+      expect(error.NeutronError.type).toBe('HTTPForbidden');
+    }
+    const filtered = await net(
+      alice.token,
+      'GET',
+      '/v2.0/networks?name=provider-probe&provider:network_type=vxlan',
+    );
+    expect(filtered.body.networks).toEqual([]);
+    const asAdmin = await net(admin, 'GET', '/v2.0/networks?name=provider-probe&provider:network_type=vxlan');
+    expect(asAdmin.body.networks.map((seen: { id: string }) => seen.id)).toEqual([network.id]);
+  });
+
   it('an admin creates a flat external shared network with MTU 1500; one flat network per physnet', async () => {
     const body = {
       name: 'public',
