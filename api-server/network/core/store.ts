@@ -1,7 +1,7 @@
 // Database access of the core area: rows ⇄ records for networks, subnets and ports, and the
 // visibility filters lists use. Every function takes the handle to run on, so callers compose
 // them inside one transaction.
-import type { Kysely, Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql, type Transaction } from 'kysely';
 import { fromBit, toBit } from '../../../lib/db/columns.js';
 import type { Segment } from './segments.js';
 import type { CoreTables } from './tables.js';
@@ -252,7 +252,43 @@ export interface ListFilter {
   macAddress?: string[];
 }
 
+type ListedTable = 'network_network' | 'network_subnet' | 'network_port';
+
+/** The column each filter applies to; a table is filtered on those of its columns listed. */
+const FILTER_COLUMNS: Record<keyof ListFilter, string> = {
+  id: 'id',
+  name: 'name',
+  projectId: 'project_id',
+  networkId: 'network_id',
+  deviceId: 'device_id',
+  deviceOwner: 'device_owner',
+  macAddress: 'mac_address',
+};
+
+/** `query` narrowed by each of `filters` the filter sets (column IN values). */
+function whereFilter<Table extends ListedTable, Output>(
+  query: SelectQueryBuilder<CoreTables, Table, Output>,
+  filter: ListFilter,
+  filters: readonly (keyof ListFilter)[],
+): SelectQueryBuilder<CoreTables, Table, Output> {
+  let narrowed = query;
+  for (const key of filters) {
+    const values = filter[key];
+    if (values) narrowed = narrowed.where(sql.ref(FILTER_COLUMNS[key]), 'in', values);
+  }
+  return narrowed;
+}
+
 // --- networks ---------------------------------------------------------------------------
+
+/** The networks a project sees without RBAC grants: its own, the shared and the external ones. */
+function ownSharedOrExternal(eb: ExpressionBuilder<CoreTables, 'network_network'>, projectId: string) {
+  return eb.or([
+    eb('network_network.project_id', '=', projectId),
+    eb('network_network.shared', '=', 1),
+    eb('network_network.external', '=', 1),
+  ]);
+}
 
 export async function insertNetwork(db: CoreDb, network: NetworkRecord): Promise<void> {
   await db.insertInto('network_network').values(networkRow(network)).execute();
@@ -272,27 +308,24 @@ export async function lockNetwork(trx: Transaction<CoreTables>, dialect: string,
 export async function listNetworks(db: CoreDb, viewer: Viewer, filter: ListFilter): Promise<NetworkRecord[]> {
   let query = db.selectFrom('network_network').selectAll();
   if (!viewer.admin) {
-    const project = viewer.projectId;
     const granted = viewer.networkIds;
     query = query.where((eb) =>
       eb.or([
-        eb('project_id', '=', project),
-        eb('shared', '=', 1),
-        eb('external', '=', 1),
+        ownSharedOrExternal(eb, viewer.projectId),
         ...(granted.length > 0 ? [eb('id', 'in', granted)] : []),
       ]),
     );
   }
-  if (filter.id) query = query.where('id', 'in', filter.id);
-  if (filter.name) query = query.where('name', 'in', filter.name);
-  if (filter.projectId) query = query.where('project_id', 'in', filter.projectId);
-  const rows = await query.orderBy('id').execute();
+  const rows = await whereFilter(query, filter, ['id', 'name', 'projectId']).orderBy('id').execute();
   return rows.map(networkRecord);
 }
 
 export async function updateNetworkRow(db: CoreDb, network: NetworkRecord): Promise<void> {
-  const { id: _id, created_at: _created, ...changes } = networkRow(network);
-  await db.updateTable('network_network').set(changes).where('id', '=', network.id).execute();
+  await db
+    .updateTable('network_network')
+    .set(changesOf(networkRow(network)))
+    .where('id', '=', network.id)
+    .execute();
 }
 
 export async function deleteNetworkRow(db: CoreDb, id: string): Promise<void> {
@@ -310,11 +343,7 @@ export async function subnetIdsOf(db: CoreDb, networkIds: readonly string[]): Pr
       .orderBy('created_at')
       .orderBy('id')
       .execute();
-    for (const row of rows) {
-      const list = result.get(row.network_id) ?? [];
-      list.push(row.id);
-      result.set(row.network_id, list);
-    }
+    for (const row of rows) appendTo(result, row.network_id, row.id);
   }
   return result;
 }
@@ -356,28 +385,23 @@ export async function listSubnets(db: CoreDb, viewer: Viewer, filter: ListFilter
           eb
             .selectFrom('network_network')
             .select('network_network.id')
-            .where((inner) =>
-              inner.or([
-                inner('network_network.project_id', '=', project),
-                inner('network_network.shared', '=', 1),
-                inner('network_network.external', '=', 1),
-              ]),
-            ),
+            .where((inner) => ownSharedOrExternal(inner, project)),
         ),
       ]),
     );
   }
-  if (filter.id) query = query.where('id', 'in', filter.id);
-  if (filter.name) query = query.where('name', 'in', filter.name);
-  if (filter.projectId) query = query.where('project_id', 'in', filter.projectId);
-  if (filter.networkId) query = query.where('network_id', 'in', filter.networkId);
-  const rows = await query.orderBy('id').execute();
+  const rows = await whereFilter(query, filter, ['id', 'name', 'projectId', 'networkId'])
+    .orderBy('id')
+    .execute();
   return rows.map(subnetRecord);
 }
 
 export async function updateSubnetRow(db: CoreDb, subnet: SubnetRecord): Promise<void> {
-  const { id: _id, created_at: _created, ...changes } = subnetRow(subnet);
-  await db.updateTable('network_subnet').set(changes).where('id', '=', subnet.id).execute();
+  await db
+    .updateTable('network_subnet')
+    .set(changesOf(subnetRow(subnet)))
+    .where('id', '=', subnet.id)
+    .execute();
 }
 
 export async function deleteSubnetRow(db: CoreDb, id: string): Promise<void> {
@@ -388,17 +412,15 @@ export async function deleteSubnetRow(db: CoreDb, id: string): Promise<void> {
 
 export async function insertPort(db: CoreDb, port: PortRecord): Promise<void> {
   await db.insertInto('network_port').values(portRow(port)).execute();
-  if (port.securityGroups.length > 0) {
-    await db
-      .insertInto('network_port_security_group')
-      .values(port.securityGroups.map((group) => ({ port_id: port.id, security_group_id: group })))
-      .execute();
-  }
+  await insertSecurityGroups(db, port.id, port.securityGroups);
 }
 
 export async function updatePortRow(db: CoreDb, port: PortRecord): Promise<void> {
-  const { id: _id, created_at: _created, ...changes } = portRow(port);
-  await db.updateTable('network_port').set(changes).where('id', '=', port.id).execute();
+  await db
+    .updateTable('network_port')
+    .set(changesOf(portRow(port)))
+    .where('id', '=', port.id)
+    .execute();
 }
 
 export async function replaceSecurityGroups(
@@ -407,12 +429,15 @@ export async function replaceSecurityGroups(
   groups: readonly string[],
 ): Promise<void> {
   await db.deleteFrom('network_port_security_group').where('port_id', '=', portId).execute();
-  if (groups.length > 0) {
-    await db
-      .insertInto('network_port_security_group')
-      .values(groups.map((group) => ({ port_id: portId, security_group_id: group })))
-      .execute();
-  }
+  await insertSecurityGroups(db, portId, groups);
+}
+
+async function insertSecurityGroups(db: CoreDb, portId: string, groups: readonly string[]): Promise<void> {
+  if (groups.length === 0) return;
+  await db
+    .insertInto('network_port_security_group')
+    .values(groups.map((group) => ({ port_id: portId, security_group_id: group })))
+    .execute();
 }
 
 export async function findPort(db: CoreDb, id: string): Promise<PortRecord | undefined> {
@@ -445,14 +470,7 @@ function portQuery(db: CoreDb, viewer: Viewer, filter: ListFilter) {
       ]),
     );
   }
-  if (filter.id) query = query.where('id', 'in', filter.id);
-  if (filter.name) query = query.where('name', 'in', filter.name);
-  if (filter.projectId) query = query.where('project_id', 'in', filter.projectId);
-  if (filter.networkId) query = query.where('network_id', 'in', filter.networkId);
-  if (filter.deviceId) query = query.where('device_id', 'in', filter.deviceId);
-  if (filter.deviceOwner) query = query.where('device_owner', 'in', filter.deviceOwner);
-  if (filter.macAddress) query = query.where('mac_address', 'in', filter.macAddress);
-  return query;
+  return whereFilter(query, filter, Object.keys(FILTER_COLUMNS) as (keyof ListFilter)[]);
 }
 
 export async function listPorts(db: CoreDb, viewer: Viewer, filter: ListFilter): Promise<PortRecord[]> {
@@ -497,11 +515,7 @@ export async function securityGroupsOf(
     let query = db.selectFrom('network_port_security_group').select(['port_id', 'security_group_id']);
     if (chunk) query = query.where('port_id', 'in', chunk);
     const rows = await query.execute();
-    for (const row of rows) {
-      const list = result.get(row.port_id) ?? [];
-      list.push(row.security_group_id);
-      result.set(row.port_id, list);
-    }
+    for (const row of rows) appendTo(result, row.port_id, row.security_group_id);
   }
   for (const list of result.values()) list.sort();
   return result;
@@ -512,6 +526,18 @@ export async function deletePortRow(db: CoreDb, id: string): Promise<void> {
 }
 
 const CHUNK = 500;
+
+function appendTo<Key, Value>(map: Map<Key, Value[]>, key: Key, value: Value): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** A row's columns an update writes: all but the id and the creation time. */
+function changesOf<Row extends { id: string; created_at: string }>(row: Row): Omit<Row, 'id' | 'created_at'> {
+  const { id: _id, created_at: _created, ...changes } = row;
+  return changes;
+}
 
 function chunks<T>(items: readonly T[]): T[][] {
   const result: T[][] = [];
