@@ -1,7 +1,8 @@
 // The image benchmark: upload and download throughput of one image through `overcast up`
 // (PUT and GET /image/v2/images/{id}/file) against what the disk itself does in the same run
 // on the same filesystem: `cat` of the same source file into a new file, fsynced (the store
-// makes every upload durable before it answers), and `cat` of a cold file to /dev/null.
+// makes every upload durable before it answers), and `cat` of a cold file to /dev/null. Uploads
+// are also compared with streamed writes (`cat source | cat > file`, see catThroughPipe).
 //
 //   npm run bench:image [-- options]
 //     --size-mib N      image size in MiB (default 1024)
@@ -15,7 +16,7 @@
 // (/proc/sys/vm/drop_caches, as root) or, where that is not allowed, the file's own cached
 // pages are (dd iflag=nocache). Write rows read a source that is in the page cache, so both
 // sides measure writing, not reading the source.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -68,6 +69,8 @@ interface Measurement {
   clientCores?: number;
 }
 
+/** `cat source | cat > file; fsync`: the disk's write speed for streamed data (catThroughPipe). */
+const streamedDiskWrites: Measurement[] = [];
 const measured: Record<'disk' | 'overcast', Record<RowName, Measurement[]>> = {
   disk: { upload: [], download: [] },
   overcast: { upload: [], download: [] },
@@ -120,6 +123,26 @@ function cat(source: string, outputFd: number): Promise<void> {
   });
 }
 
+/**
+ * Runs `cat source | cat` with the second cat's output going to `output`. GNU cat copies a file
+ * into a file with copy_file_range, inside the kernel, the bytes never passing through a
+ * process; an upload's bytes arrive on a socket and have to be written from user memory. The
+ * second cat reads a pipe, so it writes the way an upload has to (read, then write from user
+ * memory): the disk's speed for streamed data.
+ */
+function catThroughPipe(source: string, outputFd: number): Promise<void> {
+  const reader = spawn('cat', [source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const writer = spawn('cat', [], { stdio: [reader.stdout, outputFd, 'inherit'] });
+  const exited = (child: ChildProcess, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} exited with ${code}`))));
+    });
+  return Promise.all([exited(reader, `cat ${source}`), exited(writer, 'cat (from a pipe)')]).then(
+    () => undefined,
+  );
+}
+
 /** Reads a file through once so the next reader finds it in the page cache. */
 async function warm(file: string): Promise<void> {
   const devNull = await open('/dev/null', 'w');
@@ -142,7 +165,7 @@ async function dropCache(file: string): Promise<void> {
   }
 }
 
-async function diskWrite(source: string, target: string): Promise<Measurement> {
+async function diskWrite(source: string, target: string, throughPipe = false): Promise<Measurement> {
   await warm(source);
   await waitForQuiet();
   await rm(target, { force: true });
@@ -150,7 +173,7 @@ async function diskWrite(source: string, target: string): Promise<Measurement> {
   const started = performance.now();
   const file = await open(target, 'w');
   try {
-    await cat(source, file.fd);
+    await (throughPipe ? catThroughPipe(source, file.fd) : cat(source, file.fd));
     await file.sync();
   } finally {
     await file.close();
@@ -398,6 +421,7 @@ try {
   for (let round = 1; round <= runs; round++) {
     ctx.progress(`round ${round} of ${runs}: disk write, Overcast upload, disk read, Overcast download`);
     measured.disk.upload.push(await diskWrite(source, copy));
+    streamedDiskWrites.push(await diskWrite(source, copy, true));
     const imageId = await createImage(server, token, `bench-${round}`);
     measured.overcast.upload.push(await overcastUpload(server, token, source, sourceMd5, imageId));
     measured.disk.download.push(await diskRead(copy));
@@ -466,6 +490,7 @@ const report = [
   '',
   formatTable(['transfer', 'disk MB/s', 'Overcast MB/s', 'ratio', `target >= ${TARGET_RATIO}x`], rows),
   `upload against the slower hash on one core (${round3(hashBound)} MB/s): ${round3(bestMBps(measured.overcast.upload) / hashBound)}x`,
+  `upload against streamed writes to the disk (cat source | cat > file; fsync: ${round3(bestMBps(streamedDiskWrites))} MB/s): ${round3(bestMBps(measured.overcast.upload) / bestMBps(streamedDiskWrites))}x`,
   '',
   'per round: server cores / client cores = CPU the overcast process / this benchmark used per second of',
   "the transfer; RSS growth = the server's highest resident memory during the transfer minus just before:",
@@ -479,7 +504,7 @@ process.stdout.write(`${report.join('\n')}\n`);
 if (values.json) {
   await writeFile(
     values.json,
-    `${JSON.stringify({ revision, sizeBytes, runs, cacheDropMethod, hashingMBps, unavailable, measured }, null, 2)}\n`,
+    `${JSON.stringify({ revision, sizeBytes, runs, cacheDropMethod, hashingMBps, unavailable, measured, streamedDiskWrites }, null, 2)}\n`,
   );
 }
 if (unavailable) process.exitCode = 1;
