@@ -4,6 +4,10 @@
 // known number of passes. Tests of features deliberately not built are excluded by name with
 // the reason, never dropped silently.
 //
+// A suite whose tests expect things tempest cannot make itself (an external network to take
+// floating IPs from, the extension list the service really serves) makes them in `prepare`, as
+// the admin, once the cloud is up, and returns the tempest.conf options that describe them.
+//
 // OVERCAST_TEMPEST_REGEX narrows a run to the tests matching it while working on one area (the
 // pass count is then not enforced); OVERCAST_TEMPEST_DIALECTS=sqlite,mysql runs on MariaDB too;
 // OVERCAST_KEEP_TEMPEST keeps the workspace of a clean run.
@@ -13,7 +17,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseFor, type Dialect } from './databases.js';
 import { apiPort, type RunningUp, sourceOpenrc, startUp } from './overcast-up.js';
-import { readTestList, runTempest, type ServiceAvailability, type TempestResult } from './tempest.js';
+import {
+  readTestList,
+  runTempest,
+  type ServiceAvailability,
+  type TempestConfig,
+  type TempestResult,
+} from './tempest.js';
+
+/** The running cloud, as a suite's `prepare` sees it. */
+export interface PreparedCloud {
+  /** http://127.0.0.1:<port>: every service's path hangs from it (/network/v2.0/...). */
+  baseUrl: string;
+  /** A JSON request with the admin's project-scoped token: the parsed body of a 2xx, else it throws. */
+  asAdmin<Body>(method: string, path: string, body?: unknown): Promise<Body>;
+}
 
 export interface TempestSuite {
   /** "identity", "image": names the describe block and the report. */
@@ -24,6 +42,10 @@ export interface TempestSuite {
   minPassed: number;
   serviceAvailable: ServiceAvailability;
   exclusions?: { pattern: string; reason: string }[];
+  /** Runs after `overcast up`, before tempest; its options override the harness's tempest.conf. */
+  prepare?: (cloud: PreparedCloud) => Promise<TempestConfig>;
+  /** tempest workers (default: the number of cores); more fit where tests mostly wait. */
+  concurrency?: number;
   /** Whole-run limit (default 20 minutes). */
   timeoutMs?: number;
 }
@@ -50,6 +72,46 @@ function report(service: string, result: TempestResult): string {
   ].join('\n');
 }
 
+async function preparedCloud(baseUrl: string, openrc: Record<string, string>): Promise<PreparedCloud> {
+  const issued = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: openrc.OS_USERNAME,
+              password: openrc.OS_PASSWORD,
+              domain: { name: openrc.OS_USER_DOMAIN_NAME },
+            },
+          },
+        },
+        scope: { project: { name: openrc.OS_PROJECT_NAME, domain: { name: openrc.OS_PROJECT_DOMAIN_NAME } } },
+      },
+    }),
+  });
+  const token = issued.headers.get('x-subject-token');
+  if (!token) throw new Error(`admin token refused (${issued.status}): ${await issued.text()}`);
+  return {
+    baseUrl,
+    async asAdmin<Body>(method: string, path: string, body?: unknown): Promise<Body> {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          'x-auth-token': token,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return (text ? JSON.parse(text) : undefined) as Body;
+    },
+  };
+}
+
 export function describeTempestSuite(suite: TempestSuite): void {
   const dialects = (process.env.OVERCAST_TEMPEST_DIALECTS ?? 'sqlite')
     .split(',')
@@ -62,6 +124,7 @@ export function describeTempestSuite(suite: TempestSuite): void {
     let up: RunningUp | undefined;
     let authUrl: string;
     let admin: Record<string, string>;
+    let config: TempestConfig = {};
 
     beforeAll(async () => {
       workDir = await mkdtemp(join(tmpdir(), `overcast-tempest-${suite.service}-`));
@@ -71,7 +134,9 @@ export function describeTempestSuite(suite: TempestSuite): void {
         OVERCAST_DATABASE_URL: databaseUrl,
       });
       admin = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
-      authUrl = `http://127.0.0.1:${port}/identity/v3`;
+      const baseUrl = `http://127.0.0.1:${port}`;
+      authUrl = `${baseUrl}/identity/v3`;
+      if (suite.prepare) config = await suite.prepare(await preparedCloud(baseUrl, admin));
     });
 
     afterAll(async () => {
@@ -98,6 +163,8 @@ export function describeTempestSuite(suite: TempestSuite): void {
           workDir: join(workDir, 'tempest'),
           ...(narrowed ? { includeRegex: narrowed } : { includeList: await readTestList(suite.testList) }),
           excludeList: suite.exclusions ?? [],
+          config,
+          concurrency: suite.concurrency,
           timeoutMs,
         });
         const text = report(suite.service, result);
