@@ -1,8 +1,9 @@
 // The seeds' network walk-through with the real `openstack` CLI (python-openstackclient over
-// openstacksdk) against `overcast up`, on SQLite and on MariaDB, for what the core area serves:
+// openstacksdk) against `overcast up`, on SQLite and on MariaDB, for what the network service serves:
 // the admin's flat external shared `public` network and its subnet with an allocation pool, the
 // tenant's `nebula_net` (VXLAN, MTU 1450, the type shown to the admin only), `nebula_subnet`
-// with Neutron's defaults, and a port.
+// with Neutron's defaults, a port, and `nebula_router` between it and `public` with a floating IP
+// for the port (refused while the router has no gateway).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +122,54 @@ describe.each(['sqlite', 'mysql'] as const)('networks with the openstack CLI on 
     expect(ports.map((row: { Name: string }) => row.Name)).toContain('p1');
     const networks = await json(['network', 'list'], memberEnv);
     expect(networks.map((row: { Name: string }) => row.Name).sort()).toEqual(['nebula_net', 'public']);
+  });
+
+  it('the tenant routes nebula_subnet to public and gives p1 a floating IP once the router has a gateway', async () => {
+    const router = await json(['router', 'create', 'nebula_router'], memberEnv);
+    expect(router).toMatchObject({ name: 'nebula_router', admin_state_up: true, status: 'ACTIVE' });
+    const added = await openstack(['router', 'add', 'subnet', 'nebula_router', 'nebula_subnet'], memberEnv);
+    expect(added.code, added.stderr).toBe(0);
+    const routerPorts = await json(['port', 'list', '--router', 'nebula_router'], memberEnv);
+    expect(routerPorts).toHaveLength(1);
+    expect(JSON.stringify(routerPorts[0]['Fixed IP Addresses'])).toContain('192.168.50.1');
+
+    const floating = await json(['floating', 'ip', 'create', 'public'], memberEnv);
+    expect(floating.floating_ip_address).toMatch(/^203\.0\.113\./);
+    expect(floating.status).toBe('DOWN');
+    // No gateway yet: the external network is not reachable from nebula_subnet.
+    const unreachable = await openstack(['floating', 'ip', 'set', '--port', 'p1', floating.id], memberEnv);
+    expect(unreachable.code).not.toBe(0);
+    expect(unreachable.stderr).toContain('is not reachable from subnet');
+
+    const gateway = await openstack(
+      ['router', 'set', '--external-gateway', 'public', 'nebula_router'],
+      memberEnv,
+    );
+    expect(gateway.code, gateway.stderr).toBe(0);
+    const withGateway = await json(['router', 'show', 'nebula_router'], memberEnv);
+    expect(withGateway.external_gateway_info.network_id).toBeDefined();
+    expect(withGateway.external_gateway_info.enable_snat).toBe(true);
+    expect(JSON.stringify(withGateway.external_gateway_info.external_fixed_ips)).toContain('203.0.113.');
+
+    const set = await openstack(['floating', 'ip', 'set', '--port', 'p1', floating.id], memberEnv);
+    expect(set.code, set.stderr).toBe(0);
+    const associated = await json(['floating', 'ip', 'show', floating.floating_ip_address], memberEnv);
+    expect(associated).toMatchObject({ router_id: withGateway.id, status: 'ACTIVE' });
+    expect(associated.fixed_ip_address).toMatch(/^192\.168\.50\./);
+    // The interface cannot go while the floating IP goes through it.
+    const busy = await openstack(['router', 'remove', 'subnet', 'nebula_router', 'nebula_subnet'], memberEnv);
+    expect(busy.code).not.toBe(0);
+
+    const unset = await openstack(['floating', 'ip', 'unset', '--port', floating.id], memberEnv);
+    expect(unset.code, unset.stderr).toBe(0);
+    const released = await json(['floating', 'ip', 'show', floating.id], memberEnv);
+    expect(released).toMatchObject({ port_id: null, fixed_ip_address: null, status: 'DOWN' });
+    const removed = await openstack(
+      ['router', 'remove', 'subnet', 'nebula_router', 'nebula_subnet'],
+      memberEnv,
+    );
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await json(['port', 'list', '--router', 'nebula_router'], memberEnv)).toEqual([]);
   });
 
   it('refuses what Neutron refuses: provider attributes from the tenant, deleting a network in use', async () => {
