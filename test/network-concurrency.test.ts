@@ -1,7 +1,7 @@
 // IPAM and segment allocation under concurrent requests, on MariaDB (many connections, real
 // row locks) and on SQLite: 250 ports created at once on a /24 sized to hold exactly 250 more
-// get 250 distinct addresses and the next one gets 409; 200 tenant networks created at once
-// get 200 distinct VNIs.
+// get 250 distinct addresses and the next one gets 409; 100 floating IPs created at once on a
+// pool of 100 get 100 distinct addresses; 200 tenant networks created at once get 200 distinct VNIs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,9 +73,11 @@ describe.each(['mysql', 'sqlite'] as const)(
         },
       });
       token = issued.headers['x-subject-token'] as string;
-      // Neutron's default quotas (100 networks, 500 ports) would stop the crowd first.
+      // Neutron's default quotas (100 networks, 500 ports, 50 floating IPs) would stop the crowd first.
       const projectId = issued.json().token.project.id;
-      const quotas = await net('PUT', `/v2.0/quotas/${projectId}`, { quota: { network: -1, port: -1 } });
+      const quotas = await net('PUT', `/v2.0/quotas/${projectId}`, {
+        quota: { network: -1, port: -1, floatingip: -1 },
+      });
       expect(quotas.status).toBe(200);
     }, 120_000);
 
@@ -125,6 +127,41 @@ describe.each(['mysql', 'sqlite'] as const)(
       const next = await net('POST', '/v2.0/ports', { port: { network_id: network.id } });
       expect(next.status).toBe(409);
       expect(next.body.NeutronError.type).toBe('IpAddressGenerationFailure');
+    }, 300_000);
+
+    it('hands 100 parallel floating IPs 100 distinct addresses of a pool holding 100, then answers 409', async () => {
+      const external = (
+        await net('POST', '/v2.0/networks', { network: { name: 'outside', 'router:external': true } })
+      ).body.network;
+      const subnet = await net('POST', '/v2.0/subnets', {
+        subnet: {
+          network_id: external.id,
+          ip_version: 4,
+          cidr: '198.51.100.0/24',
+          allocation_pools: [{ start: '198.51.100.101', end: '198.51.100.200' }],
+          enable_dhcp: false,
+        },
+      });
+      expect(subnet.status).toBe(201);
+      const responses = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          net('POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external.id } }),
+        ),
+      );
+      const failures = responses.filter((response) => response.status !== 201);
+      expect(failures.map((response) => JSON.stringify(response.body))).toEqual([]);
+      const addresses = responses.map((response) => response.body.floatingip.floating_ip_address as string);
+      expect(new Set(addresses).size).toBe(100);
+      const next = await net('POST', '/v2.0/floatingips', {
+        floatingip: { floating_network_id: external.id },
+      });
+      expect(next.status).toBe(409);
+      expect(next.body.NeutronError.type).toBe('IpAddressGenerationFailure');
+      const deleted = await Promise.all(
+        responses.map((response) => net('DELETE', `/v2.0/floatingips/${response.body.floatingip.id}`)),
+      );
+      expect(deleted.every((response) => response.status === 204)).toBe(true);
+      expect((await net('DELETE', `/v2.0/networks/${external.id}`)).status).toBe(204);
     }, 300_000);
 
     it('gives 200 tenant networks created in parallel 200 distinct VNIs', async () => {
