@@ -1,0 +1,113 @@
+// One HTTP exchange over node:http/https with kept-alive connections, a deadline, and the
+// cloud's CA: the only place bytes meet the network. It throws ConnectionFailed when no
+// answer came and returns every answer, whatever its status; errors by status come later.
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { ConnectionFailed, type RequestContext } from './errors.js';
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface TransportOptions {
+  /** PEM CA certificates to trust instead of the system's. */
+  ca?: string | Buffer;
+  /** false accepts any server certificate (`insecure`). */
+  verify?: boolean;
+}
+
+/** Errors that mean the request never reached a server, so it cannot have been acted on. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** The URL as errors and logs show it: no user info, which could carry credentials. */
+export function describeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}${url.search}`;
+}
+
+export class Transport {
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent: HttpsAgent;
+
+  constructor(options: TransportOptions = {}) {
+    this.httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      rejectUnauthorized: options.verify !== false,
+    });
+  }
+
+  send(request: HttpRequest): Promise<HttpResponse> {
+    const context: RequestContext = { method: request.method, url: describeUrl(request.url) };
+    const secure = request.url.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      const outgoing = (secure ? httpsRequest : httpRequest)(request.url, {
+        method: request.method,
+        headers: {
+          ...request.headers,
+          ...(request.body === undefined
+            ? {}
+            : { 'content-length': String(Buffer.byteLength(request.body)) }),
+        },
+        agent: secure ? this.httpsAgent : this.httpAgent,
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+      const deadline = setTimeout(() => {
+        const timeout = Object.assign(new Error(`no answer within ${request.timeoutMs} ms`), {
+          code: 'ETIMEDOUT',
+        });
+        outgoing.destroy(timeout);
+      }, request.timeoutMs);
+      outgoing.on('response', (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => {
+          clearTimeout(deadline);
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: incoming.headers,
+            body: Buffer.concat(chunks),
+          });
+        });
+        incoming.on('error', (error) => fail(error));
+      });
+      outgoing.on('error', (error) => fail(error));
+      const fail = (error: Error & { code?: string }) => {
+        clearTimeout(deadline);
+        if (error.name === 'AbortError') {
+          reject(error);
+          return;
+        }
+        // A kept-alive socket the server had already closed: the request never reached it
+        // (Node's documented case for resending on a reused socket).
+        const staleSocket = outgoing.reusedSocket && error.code === 'ECONNRESET';
+        reject(
+          new ConnectionFailed(
+            `${context.method} ${context.url} failed: ${error.code ?? error.message}`,
+            context,
+            error.code,
+            staleSocket || NOT_SENT_CODES.has(error.code ?? ''),
+            { cause: error },
+          ),
+        );
+      };
+      outgoing.end(request.body);
+    });
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
