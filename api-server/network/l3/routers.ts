@@ -4,7 +4,7 @@
 // here runs inside the caller's transaction and records the changes for the data plane.
 import type { Transaction } from 'kysely';
 import { isoNow } from '../../../lib/db/columns.js';
-import { ApiError, BadRequest, Conflict, NotFound } from '../../common/errors.js';
+import { BadRequest, Conflict, NotFound } from '../../common/errors.js';
 import {
   cidrContains,
   cidrsOverlap,
@@ -413,8 +413,7 @@ export async function removeInterface(
     }
     const subnetIds = [...new Set(port.fixedIps.map((fixed) => fixed.subnet_id))];
     if (target.subnetId !== undefined && !subnetIds.includes(target.subnetId)) {
-      throw new ApiError(
-        400,
+      throw new BadRequest(
         `Subnet on port ${port.id} does not match the requested subnet ${target.subnetId}.`,
         'SubnetMismatchForPort',
       );

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isoNow } from '../../../../lib/db/columns.js';
 import { allows, authorize } from '../../../common/authorize.js';
-import { requireAuth } from '../../../common/context.js';
+import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest } from '../../../common/errors.js';
 import { formatAddress, parseAddress } from '../../core/addresses.js';
 import { type Attributes, owningProject, readString, readUuid, resourceBody } from '../../core/attributes.js';
@@ -111,7 +111,7 @@ export const floatingIpRoutes: FastifyPluginAsync<L3Service> = async (app, servi
 
   async function visibleFloatingIp(request: FastifyRequest, id: string): Promise<FloatingIpRecord> {
     const floatingIp = await findFloatingIp(service.db, id);
-    const context = (await callerOf(core, request)).context;
+    const context = contextOf(request);
     if (!floatingIp || !allows(policy, context, 'get_floatingip', floatingIpTarget(floatingIp))) {
       throw floatingIpNotFound(id);
     }

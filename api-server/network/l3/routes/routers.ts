@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isoNow } from '../../../../lib/db/columns.js';
 import { allows, authorize } from '../../../common/authorize.js';
-import { requireAuth } from '../../../common/context.js';
+import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
 import {
   type Attributes,
@@ -118,10 +118,7 @@ export const routerRoutes: FastifyPluginAsync<L3Service> = async (app, service) 
   /** The router, when policy lets the caller see it (404 RouterNotFound otherwise). */
   async function visibleRouter(request: FastifyRequest, id: string): Promise<RouterRecord> {
     const router = await findRouter(service.db, id);
-    if (
-      !router ||
-      !allows(policy, (await callerOf(core, request)).context, 'get_router', routerTarget(router))
-    ) {
+    if (!router || !allows(policy, contextOf(request), 'get_router', routerTarget(router))) {
       throw routerNotFound(id);
     }
     return router;
