@@ -55,6 +55,14 @@ export interface ListSpec<V extends View> {
   shape: (view: V) => View;
 }
 
+/**
+ * A collection's sort keys: its sortable `attributes` and the id and owner (tenant_id, and
+ * project_id beside it) that every Neutron resource sorts by.
+ */
+export function sortKeys(...attributes: string[]): ReadonlySet<string> {
+  return new Set(['id', 'tenant_id', 'project_id', ...attributes]);
+}
+
 export const PAGINATION_EXTENSIONS: NetworkExtension[] = [
   {
     alias: 'pagination',

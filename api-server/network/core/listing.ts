@@ -116,3 +116,12 @@ export function shape(
   }
   return result;
 }
+
+/** shape() for every view of one request: the hidden attributes and those `fields` leaves out removed. */
+export function shaper(
+  hidden: ReadonlySet<string>,
+  query: Query,
+): (view: Record<string, unknown>) => Record<string, unknown> {
+  const fields = fieldsOf(query);
+  return (view) => shape(view, hidden, fields);
+}

@@ -6,7 +6,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
-import { listResponse, type View } from '../../pagination.js';
+import { listResponse, sortKeys, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   type Attributes,
@@ -19,7 +19,7 @@ import {
   refuseReadOnly,
   resourceBody,
 } from '../attributes.js';
-import { databaseFilter, fieldsOf, passesFilters, type Query, shape } from '../listing.js';
+import { databaseFilter, passesFilters, type Query, shaper } from '../listing.js';
 import { recordChange } from '../outbox.js';
 import {
   allocateSegment,
@@ -94,15 +94,7 @@ function attributeActions(prefix: string, attributes: Attributes): string[] {
 type Params = { network_id: string };
 
 /** What `sort_key` may name (Neutron's sortable network attributes). */
-const NETWORK_SORT_KEYS = new Set([
-  'id',
-  'name',
-  'admin_state_up',
-  'status',
-  'tenant_id',
-  'project_id',
-  'shared',
-]);
+const NETWORK_SORT_KEYS = sortKeys('name', 'admin_state_up', 'status', 'shared');
 
 export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, service) => {
   const { policy } = service;
@@ -120,15 +112,10 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
       .filter((view) => passesFilters(view, query, hidden));
   }
 
-  /** Narrows a view to what the caller may see and the query's `fields`. */
-  function shaper(caller: Caller, query: Query): (view: View) => View {
-    const hidden = hiddenAttributes(service, caller, 'network');
-    const fields = fieldsOf(query);
-    return (view) => shape(view, hidden, fields);
-  }
-
   async function render(caller: Caller, networks: NetworkRecord[], query: Query): Promise<View[]> {
-    return (await viewsOf(caller, networks, query)).map(shaper(caller, query));
+    return (await viewsOf(caller, networks, query)).map(
+      shaper(hiddenAttributes(service, caller, 'network'), query),
+    );
   }
 
   app.post('/v2.0/networks', async (request, reply) => {
@@ -198,7 +185,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
       sortKeys: NETWORK_SORT_KEYS,
       findMarker: async (id) =>
         (await viewsOf(caller, [await visibleNetwork(service.db, caller, id)], {}))[0],
-      shape: shaper(caller, query),
+      shape: shaper(hiddenAttributes(service, caller, 'network'), query),
     });
   });
 

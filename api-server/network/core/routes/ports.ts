@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../../../../lib/db/errors.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
-import { listResponse, type View } from '../../pagination.js';
+import { listResponse, sortKeys, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import { formatAddress, parseAddress, parseCidr } from '../addresses.js';
 import {
@@ -22,14 +22,7 @@ import {
   resourceBody,
 } from '../attributes.js';
 import { releaseAddress } from '../ipam.js';
-import {
-  databaseFilter,
-  fieldsOf,
-  onlyDatabaseFilters,
-  passesFilters,
-  type Query,
-  shape,
-} from '../listing.js';
+import { databaseFilter, onlyDatabaseFilters, passesFilters, type Query, shaper } from '../listing.js';
 import { recordChange } from '../outbox.js';
 import {
   allocateFixedIps,
@@ -99,18 +92,15 @@ const VNIC_TYPES = new Set([
 type Params = { port_id: string };
 
 /** What `sort_key` may name (Neutron's sortable port attributes). */
-const PORT_SORT_KEYS = new Set([
-  'id',
+const PORT_SORT_KEYS = sortKeys(
   'name',
   'network_id',
   'admin_state_up',
   'mac_address',
   'device_id',
   'device_owner',
-  'tenant_id',
-  'project_id',
   'status',
-]);
+);
 
 function readSecurityGroups(attributes: Attributes): string[] | undefined {
   const list = readList(attributes, 'security_groups');
@@ -243,15 +233,8 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     return ports.map(portView).filter((view) => passesFilters(view, query, hidden));
   }
 
-  /** Narrows a view to what the caller may see and the query's `fields`. */
-  function shaper(caller: Caller, query: Query): (view: View) => View {
-    const hidden = hiddenAttributes(service, caller, 'port');
-    const fields = fieldsOf(query);
-    return (view) => shape(view, hidden, fields);
-  }
-
   function render(caller: Caller, ports: PortRecord[], query: Query): View[] {
-    return viewsOf(caller, ports, query).map(shaper(caller, query));
+    return viewsOf(caller, ports, query).map(shaper(hiddenAttributes(service, caller, 'port'), query));
   }
 
   /** The port and its network, when the caller may see the port (404 PortNotFound otherwise). */
@@ -334,7 +317,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     return listResponse(request, 'ports', viewsOf(caller, ports, query), {
       sortKeys: PORT_SORT_KEYS,
       findMarker: async (id) => portView((await visiblePort(caller, id)).port),
-      shape: shaper(caller, query),
+      shape: shaper(hiddenAttributes(service, caller, 'port'), query),
     });
   });
 

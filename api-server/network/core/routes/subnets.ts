@@ -7,7 +7,7 @@ import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
-import { listResponse, type View } from '../../pagination.js';
+import { listResponse, sortKeys, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   type Cidr,
@@ -34,7 +34,7 @@ import {
   refuseReadOnly,
   resourceBody,
 } from '../attributes.js';
-import { databaseFilter, fieldsOf, passesFilters, type Query, shape } from '../listing.js';
+import { databaseFilter, passesFilters, type Query, shaper } from '../listing.js';
 import { recordChange } from '../outbox.js';
 import { DHCP_OWNER, ensureDhcpAddress, removeDhcpAddress } from '../ports.js';
 import {
@@ -179,20 +179,17 @@ function readHostRoutes(attributes: Attributes, version: 4 | 6): HostRoute[] | u
 const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
 /** What `sort_key` may name (Neutron's sortable subnet attributes). */
-const SUBNET_SORT_KEYS = new Set([
-  'id',
+const SUBNET_SORT_KEYS = sortKeys(
   'name',
   'ip_version',
   'network_id',
   'subnetpool_id',
   'cidr',
   'gateway_ip',
-  'tenant_id',
-  'project_id',
   'enable_dhcp',
   'ipv6_ra_mode',
   'ipv6_address_mode',
-]);
+);
 
 export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service) => {
   const { policy } = service;
@@ -203,13 +200,8 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
     return subnets.map(subnetView).filter((view) => passesFilters(view, query, NOTHING_HIDDEN));
   }
 
-  function shaper(query: Query): (view: View) => View {
-    const fields = fieldsOf(query);
-    return (view) => shape(view, NOTHING_HIDDEN, fields);
-  }
-
   function render(subnets: SubnetRecord[], query: Query): View[] {
-    return viewsOf(subnets, query).map(shaper(query));
+    return viewsOf(subnets, query).map(shaper(NOTHING_HIDDEN, query));
   }
 
   /** The subnet and its network, when the caller may see them (404 SubnetNotFound otherwise). */
@@ -324,7 +316,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
     return listResponse(request, 'subnets', viewsOf(subnets, query), {
       sortKeys: SUBNET_SORT_KEYS,
       findMarker: async (id) => subnetView((await visibleSubnet(caller, id)).subnet),
-      shape: shaper(query),
+      shape: shaper(NOTHING_HIDDEN, query),
     });
   });
 

@@ -6,7 +6,7 @@ import { withTransaction } from '../../../../lib/db/transaction.js';
 import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict, NotFound } from '../../../common/errors.js';
-import { listResponse } from '../../pagination.js';
+import { listResponse, sortKeys } from '../../pagination.js';
 import { applyFilters, rejectUnknown, resourceBody, selectFields, stringAttribute } from '../api.js';
 import { checkQuota } from '../quotas.js';
 import {
@@ -24,15 +24,7 @@ import { callerOf, ownedTarget, type SecurityService } from '../service.js';
 type IdParams = { Params: { id: string } };
 
 /** What `sort_key` may name (Neutron's sortable RBAC policy attributes). */
-const RBAC_SORT_KEYS = new Set([
-  'id',
-  'tenant_id',
-  'project_id',
-  'object_type',
-  'object_id',
-  'target_tenant',
-  'action',
-]);
+const RBAC_SORT_KEYS = sortKeys('object_type', 'object_id', 'target_tenant', 'action');
 
 const CREATE = [
   'object_type',

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
-import { listResponse } from '../../pagination.js';
+import { listResponse, sortKeys } from '../../pagination.js';
 import {
   applyFilters,
   booleanAttribute,
@@ -48,9 +48,8 @@ import { type Caller, callerOf, ownedTarget, type SecurityService } from '../ser
 type IdParams = { Params: { id: string } };
 
 /** What `sort_key` may name (Neutron's sortable security group and rule attributes). */
-const GROUP_SORT_KEYS = new Set(['id', 'name', 'tenant_id', 'project_id']);
-const RULE_SORT_KEYS = new Set([
-  'id',
+const GROUP_SORT_KEYS = sortKeys('name');
+const RULE_SORT_KEYS = sortKeys(
   'security_group_id',
   'remote_group_id',
   'direction',
@@ -59,9 +58,7 @@ const RULE_SORT_KEYS = new Set([
   'port_range_max',
   'ethertype',
   'remote_ip_prefix',
-  'tenant_id',
-  'project_id',
-]);
+);
 
 const GROUP_CREATE = ['name', 'description', 'stateful', 'project_id', 'tenant_id'];
 const GROUP_UPDATE = ['name', 'description', 'stateful'];
