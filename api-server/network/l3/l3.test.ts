@@ -399,6 +399,29 @@ describe('routers', () => {
         .status,
     ).toBe(400);
   });
+  it('sorts and pages router lists as Neutron; an unknown marker is 404', async () => {
+    const dave = await cloud.memberProject(admin, 'dave');
+    for (const name of ['b', 'c', 'a']) await created(dave.token, 'routers', 'router', { name });
+    const first = await net(dave.token, 'GET', '/v2.0/routers?sort_key=name&sort_dir=desc&limit=2');
+    expect(first.body.routers.map((router: { name: string }) => router.name)).toEqual(['c', 'b']);
+    const next = first.body.routers_links.find((link: { rel: string }) => link.rel === 'next');
+    expect(next.href).toContain(`marker=${first.body.routers[1].id}`);
+    const rest = await net(
+      dave.token,
+      'GET',
+      `/v2.0/routers?sort_key=name&sort_dir=desc&limit=2&marker=${first.body.routers[1].id}`,
+    );
+    expect(rest.body.routers.map((router: { name: string }) => router.name)).toEqual(['a']);
+    expectError(
+      await net(dave.token, 'GET', '/v2.0/routers?limit=1&marker=3b0a1c1e-0000-4000-8000-000000000000'),
+      404,
+      'RouterNotFound',
+    );
+    expect(
+      (await net(dave.token, 'GET', '/v2.0/floatingips?sort_key=floating_ip_address&sort_dir=asc')).status,
+    ).toBe(200);
+    expect((await net(dave.token, 'GET', '/v2.0/routers?sort_key=color&sort_dir=asc')).status).toBe(400);
+  });
 });
 
 describe('floating IPs', () => {

@@ -29,6 +29,7 @@ import {
   subnetsOfNetwork,
   updatePortRow,
 } from '../../core/store.js';
+import { listResponse, sortKeys } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   associate,
@@ -62,6 +63,17 @@ const UPDATE_ATTRIBUTES = new Set(['port_id', 'fixed_ip_address', 'description']
 
 type Params = { floatingip_id: string };
 
+const FLOATING_IP_SORT_KEYS = sortKeys(
+  'floating_ip_address',
+  'floating_network_id',
+  'router_id',
+  'port_id',
+  'fixed_ip_address',
+  'status',
+);
+/** No floating IP attribute is hidden by policy. */
+const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
+
 function floatingIpTarget(floatingIp: Pick<FloatingIpRecord, 'projectId'>) {
   return { project_id: floatingIp.projectId, tenant_id: floatingIp.projectId };
 }
@@ -89,19 +101,17 @@ export const floatingIpRoutes: FastifyPluginAsync<L3Service> = async (app, servi
   const { policy } = core;
   app.addHook('preHandler', requireAuth(core.identity));
 
+  /** The floating IPs' views that pass the query's filters. */
   async function render(floatingIps: FloatingIpRecord[], query: Query): Promise<Record<string, unknown>[]> {
     const portIds = floatingIps.flatMap((floatingIp) =>
       floatingIp.fixedPortId ? [floatingIp.fixedPortId] : [],
     );
     const ports = new Map((await listPortsByIds(core.db, portIds)).map((port) => [port.id, port]));
-    const fields = fieldsOf(query);
-    const none = new Set<string>();
     return floatingIps
       .map((floatingIp) =>
         floatingIpView(floatingIp, floatingIp.fixedPortId ? ports.get(floatingIp.fixedPortId) : undefined),
       )
-      .filter((view) => passesFilters(view, query, none))
-      .map((view) => shape(view, none, fields));
+      .filter((view) => passesFilters(view, query, NOTHING_HIDDEN));
   }
 
   async function one(floatingIp: FloatingIpRecord): Promise<Record<string, unknown>> {
@@ -214,13 +224,20 @@ export const floatingIpRoutes: FastifyPluginAsync<L3Service> = async (app, servi
     const visible = floatingIps.filter((floatingIp) =>
       allows(policy, caller.context, 'get_floatingip', floatingIpTarget(floatingIp)),
     );
-    return { floatingips: await render(visible, request.query as Query) };
+    const query = request.query as Query;
+    const fields = fieldsOf(query);
+    return listResponse(request, 'floatingips', await render(visible, query), {
+      sortKeys: FLOATING_IP_SORT_KEYS,
+      // An unknown marker is the floating IP's 404, as Neutron's l3 plugin answers it.
+      findMarker: async (id) => (await render([await visibleFloatingIp(request, id)], {}))[0],
+      shape: (view) => shape(view, NOTHING_HIDDEN, fields),
+    });
   });
 
   app.get<{ Params: Params }>('/v2.0/floatingips/:floatingip_id', async (request) => {
     const floatingIp = await visibleFloatingIp(request, request.params.floatingip_id);
-    const query = request.query as Query;
-    return { floatingip: (await render([floatingIp], { fields: query.fields }))[0] };
+    const [view] = await render([floatingIp], {});
+    return { floatingip: shape(view!, NOTHING_HIDDEN, fieldsOf(request.query as Query)) };
   });
 
   app.put<{ Params: Params }>('/v2.0/floatingips/:floatingip_id', async (request) => {

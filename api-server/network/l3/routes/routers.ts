@@ -26,6 +26,7 @@ import {
   subnetNotFound,
 } from '../../core/service.js';
 import { findNetwork, findPort, findSubnet, listPortsByIds, type NetworkRecord } from '../../core/store.js';
+import { listResponse, sortKeys } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   addInterfaceByPort,
@@ -69,6 +70,10 @@ const UPDATE_ATTRIBUTES = new Set([
 
 type Params = { router_id: string };
 
+const ROUTER_SORT_KEYS = sortKeys('name', 'admin_state_up', 'status');
+/** No router attribute is hidden by policy. */
+const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
+
 function routerTarget(router: Pick<RouterRecord, 'projectId'>) {
   return { project_id: router.projectId, tenant_id: router.projectId };
 }
@@ -97,17 +102,15 @@ export const routerRoutes: FastifyPluginAsync<L3Service> = async (app, service) 
     return canSeeNetwork(caller, seen) ? seen : undefined;
   };
 
+  /** The routers' views that pass the query's filters. */
   async function render(routers: RouterRecord[], query: Query): Promise<Record<string, unknown>[]> {
     const gatewayIds = routers.flatMap((router) => (router.gatewayPortId ? [router.gatewayPortId] : []));
     const gateways = new Map((await listPortsByIds(core.db, gatewayIds)).map((port) => [port.id, port]));
-    const fields = fieldsOf(query);
-    const none = new Set<string>();
     return routers
       .map((router) =>
         routerView(router, router.gatewayPortId ? gateways.get(router.gatewayPortId) : undefined),
       )
-      .filter((view) => passesFilters(view, query, none))
-      .map((view) => shape(view, none, fields));
+      .filter((view) => passesFilters(view, query, NOTHING_HIDDEN));
   }
 
   async function one(router: RouterRecord): Promise<Record<string, unknown>> {
@@ -167,13 +170,20 @@ export const routerRoutes: FastifyPluginAsync<L3Service> = async (app, service) 
     const visible = routers.filter((router) =>
       allows(policy, caller.context, 'get_router', routerTarget(router)),
     );
-    return { routers: await render(visible, request.query as Query) };
+    const query = request.query as Query;
+    const fields = fieldsOf(query);
+    return listResponse(request, 'routers', await render(visible, query), {
+      sortKeys: ROUTER_SORT_KEYS,
+      // An unknown marker is the router's 404, as Neutron's l3 plugin answers it.
+      findMarker: async (id) => (await render([await visibleRouter(request, id)], {}))[0],
+      shape: (view) => shape(view, NOTHING_HIDDEN, fields),
+    });
   });
 
   app.get<{ Params: Params }>('/v2.0/routers/:router_id', async (request) => {
     const router = await visibleRouter(request, request.params.router_id);
-    const query = request.query as Query;
-    return { router: (await render([router], { fields: query.fields }))[0] };
+    const [view] = await render([router], {});
+    return { router: shape(view!, NOTHING_HIDDEN, fieldsOf(request.query as Query)) };
   });
 
   app.put<{ Params: Params }>('/v2.0/routers/:router_id', async (request) => {
