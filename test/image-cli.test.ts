@@ -4,58 +4,23 @@
 // touching the data, save it back byte for byte, delete and free the store; then what a member
 // of another project sees, and what a non-admin may not do.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../lib/exec.js';
-import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
-import { createDatabaseFor, type Dialect } from './harness/databases.js';
-import { apiPort, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+import type { Dialect } from './harness/databases.js';
+import { type CliCloud, startCliCloud } from './harness/openstack-cli.js';
 
 describe.each(['sqlite', 'mysql'] as const)(
   'image walk-through with the openstack CLI on %s',
   (dialect: Dialect) => {
-    let workDir: string;
-    let up: RunningUp;
-    let adminEnv: Record<string, string>;
+    let cli: CliCloud;
     let imageFile: string;
     let imageBytes: Buffer;
     let goldenId: string;
-    const storeDir = () => join(workDir, 'data', 'images');
-
-    /** Runs `openstack` with the admin's credentials, optionally overridden. */
-    const openstack = (args: string[], overrides: Record<string, string> = {}) =>
-      run([OPENSTACK_COMMAND, ...args], {
-        allowFailure: true,
-        timeoutMs: 120_000,
-        env: { PATH: '/usr/bin:/bin', HOME: workDir, ...adminEnv, ...overrides },
-      });
-    const json = async (args: string[], overrides: Record<string, string> = {}) => {
-      const result = await openstack([...args, '-f', 'json'], overrides);
-      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-      return JSON.parse(result.stdout);
-    };
-
-    /** A project with a member user, and that user's credentials for the CLI. */
-    async function memberOf(project: string): Promise<Record<string, string>> {
-      expect((await openstack(['project', 'create', '--domain', 'default', project])).code).toBe(0);
-      const user = `${project}-user`;
-      expect(
-        (await openstack(['user', 'create', '--domain', 'default', '--password', 'pw', user])).code,
-      ).toBe(0);
-      expect((await openstack(['role', 'add', '--project', project, '--user', user, 'member'])).code).toBe(0);
-      return { OS_USERNAME: user, OS_PASSWORD: 'pw', OS_PROJECT_NAME: project };
-    }
+    const storeDir = () => join(cli.workDir, 'data', 'images');
 
     beforeAll(async () => {
-      workDir = await mkdtemp(join(tmpdir(), `overcast-image-${dialect}-`));
-      const databaseUrl = await createDatabaseFor(dialect, workDir);
-      const port = await apiPort();
-      up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
-        OVERCAST_DATABASE_URL: databaseUrl,
-      });
-      adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+      cli = await startCliCloud(dialect, 'image');
       // A real qcow2 header (version 3, 1 GiB virtual size) followed by random bytes: enough for
       // the server to read the virtual size, and data whose hashes mean something.
       const header = Buffer.alloc(512);
@@ -63,17 +28,14 @@ describe.each(['sqlite', 'mysql'] as const)(
       header.writeUInt32BE(3, 4);
       header.writeBigUInt64BE(1n << 30n, 24);
       imageBytes = Buffer.concat([header, randomBytes(3 * 1024 * 1024)]);
-      imageFile = join(workDir, 'golden.qcow2');
+      imageFile = join(cli.workDir, 'golden.qcow2');
       await writeFile(imageFile, imageBytes);
     });
 
-    afterAll(async () => {
-      await up?.stop();
-      await rm(workDir, { recursive: true, force: true });
-    });
+    afterAll(() => cli?.stop());
 
     it('creates the golden image from a file and lists it active', async () => {
-      const created = await json([
+      const created = await cli.json([
         'image',
         'create',
         '--disk-format',
@@ -94,12 +56,12 @@ describe.each(['sqlite', 'mysql'] as const)(
         min_ram: 64,
       });
       goldenId = created.id;
-      const listed = await json(['image', 'list']);
+      const listed = await cli.json(['image', 'list']);
       expect(listed).toContainEqual(expect.objectContaining({ Name: 'golden', Status: 'active' }));
     });
 
     it('shows the checksum, sha512 and sizes of the uploaded data', async () => {
-      const shown = await json(['image', 'show', 'golden']);
+      const shown = await cli.json(['image', 'show', 'golden']);
       expect(shown).toMatchObject({
         status: 'active',
         size: imageBytes.length,
@@ -115,37 +77,37 @@ describe.each(['sqlite', 'mysql'] as const)(
     });
 
     it('sets a property without touching the data, which saves back byte for byte', async () => {
-      expect((await openstack(['image', 'set', '--property', 'cpu_arch=x86_64', 'golden'])).code).toBe(0);
-      const shown = await json(['image', 'show', 'golden']);
+      expect((await cli.openstack(['image', 'set', '--property', 'cpu_arch=x86_64', 'golden'])).code).toBe(0);
+      const shown = await cli.json(['image', 'show', 'golden']);
       expect(shown.properties).toMatchObject({ cpu_arch: 'x86_64' });
       expect(shown.checksum).toBe(createHash('md5').update(imageBytes).digest('hex'));
-      const saved = join(workDir, 'saved.qcow2');
-      const save = await openstack(['image', 'save', '--file', saved, 'golden']);
+      const saved = join(cli.workDir, 'saved.qcow2');
+      const save = await cli.openstack(['image', 'save', '--file', saved, 'golden']);
       expect(save.code, save.stderr).toBe(0);
       expect((await readFile(saved)).equals(imageBytes)).toBe(true);
     });
 
     it("lets a member see the public image but not another project's private one", async () => {
-      const nebula = await memberOf(`nebula-${dialect}`);
-      const other = await memberOf(`other-${dialect}`);
-      const privateImage = await json(
+      const nebula = await cli.member(`nebula-${dialect}`);
+      const other = await cli.member(`other-${dialect}`);
+      const privateImage = await cli.json(
         ['image', 'create', '--private', '--disk-format', 'raw', 'secret'],
         other,
       );
-      const seen = (await json(['image', 'list'], nebula)).map((image: { Name: string }) => image.Name);
+      const seen = (await cli.json(['image', 'list'], nebula)).map((image: { Name: string }) => image.Name);
       expect(seen).toContain('golden');
       expect(seen).not.toContain('secret');
-      const show = await openstack(['image', 'show', privateImage.id], nebula);
+      const show = await cli.openstack(['image', 'show', privateImage.id], nebula);
       expect(show.code).not.toBe(0);
       expect(show.stderr).toMatch(/No Image found|404/i);
-      expect((await json(['image', 'list'], other)).map((image: { Name: string }) => image.Name)).toContain(
-        'secret',
-      );
+      expect(
+        (await cli.json(['image', 'list'], other)).map((image: { Name: string }) => image.Name),
+      ).toContain('secret');
     });
 
     it('refuses to make an image public for a non-admin', async () => {
-      const member = await memberOf(`publisher-${dialect}`);
-      const refused = await openstack(
+      const member = await cli.member(`publisher-${dialect}`);
+      const refused = await cli.openstack(
         ['image', 'create', '--public', '--disk-format', 'raw', 'not-allowed'],
         member,
       );
@@ -154,8 +116,8 @@ describe.each(['sqlite', 'mysql'] as const)(
     });
 
     it('deletes the golden image and frees its data in the store', async () => {
-      expect((await openstack(['image', 'delete', 'golden'])).code).toBe(0);
-      expect((await json(['image', 'list'])).map((image: { Name: string }) => image.Name)).not.toContain(
+      expect((await cli.openstack(['image', 'delete', 'golden'])).code).toBe(0);
+      expect((await cli.json(['image', 'list'])).map((image: { Name: string }) => image.Name)).not.toContain(
         'golden',
       );
       expect(await readdir(storeDir())).not.toContain(goldenId);
