@@ -36,13 +36,17 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
       },
     ],
   }));
-  app.get('/v2.0', async (request) => ({
-    resources: resources.map(({ name, collection }) => ({
-      name,
-      collection,
-      links: [selfLink(joinUrl(requestBaseUrl(request), NETWORK_PREFIX, 'v2.0', collection))],
-    })),
-  }));
+  // Neutron answers the version's resource document with and without the trailing slash, and
+  // tempest asks for GET /v2.0/.
+  for (const path of ['/v2.0', '/v2.0/']) {
+    app.get(path, async (request) => ({
+      resources: resources.map(({ name, collection }) => ({
+        name,
+        collection,
+        links: [selfLink(joinUrl(requestBaseUrl(request), NETWORK_PREFIX, 'v2.0', collection))],
+      })),
+    }));
+  }
   app.get('/v2.0/extensions', async () => ({ extensions: extensions.map(extensionView) }));
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (request) => {
     const extension = extensions.find((candidate) => candidate.alias === request.params.alias);

@@ -720,9 +720,11 @@ describe('the service documents', () => {
     ]) {
       expect(aliases).toContain(alias);
     }
-    const collections = (await net(alice.token, 'GET', '/v2.0')).body.resources.map(
-      (resource: { collection: string }) => resource.collection,
-    );
-    expect(collections).toEqual(expect.arrayContaining(['networks', 'subnets', 'ports']));
+    for (const path of ['/v2.0', '/v2.0/']) {
+      const collections = (await net(alice.token, 'GET', path)).body.resources.map(
+        (resource: { collection: string }) => resource.collection,
+      );
+      expect(collections).toEqual(expect.arrayContaining(['networks', 'subnets', 'ports']));
+    }
   });
 });
