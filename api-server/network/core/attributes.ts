@@ -21,6 +21,23 @@ export function resourceBody(body: unknown, resource: string, allowed: ReadonlyS
   return inner as Attributes;
 }
 
+/**
+ * The resources a create body asks for: one (`{"port": {...}}`) or, in Neutron's bulk form,
+ * several at once (`{"ports": [{...}, ...]}`), each checked as `resourceBody` checks one.
+ * `bulk` says which form came, which is the form of the answer.
+ */
+export function createBodies(
+  body: unknown,
+  resource: string,
+  collection: string,
+  allowed: ReadonlySet<string>,
+): { bulk: boolean; items: Attributes[] } {
+  const many = typeof body === 'object' && body !== null ? (body as Attributes)[collection] : undefined;
+  if (many === undefined) return { bulk: false, items: [resourceBody(body, resource, allowed)] };
+  if (!Array.isArray(many) || many.length === 0) throw new BadRequest('Resources required');
+  return { bulk: true, items: many.map((item) => resourceBody({ [resource]: item }, resource, allowed)) };
+}
+
 function invalid(name: string, reason: string): BadRequest {
   return new BadRequest(`Invalid input for ${name}. Reason: ${reason}.`);
 }

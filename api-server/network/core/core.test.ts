@@ -545,6 +545,61 @@ describe('ports', () => {
   });
 });
 
+describe('bulk create', () => {
+  it('makes several networks, subnets and ports in one request, answered in the plural form', async () => {
+    const networks = await net(alice.token, 'POST', '/v2.0/networks', {
+      networks: [{ name: 'bulk-a' }, { name: 'bulk-b' }],
+    });
+    expect(networks.status).toBe(201);
+    expect(networks.body.networks.map((n: { name: string }) => n.name)).toEqual(['bulk-a', 'bulk-b']);
+    const [a, b] = networks.body.networks;
+    const subnets = await net(alice.token, 'POST', '/v2.0/subnets', {
+      subnets: [
+        { network_id: a.id, ip_version: 4, cidr: '10.61.0.0/24' },
+        { network_id: b.id, ip_version: 4, cidr: '10.62.0.0/24' },
+      ],
+    });
+    expect(subnets.status, JSON.stringify(subnets.body)).toBe(201);
+    expect(subnets.body.subnets.map((s: { gateway_ip: string }) => s.gateway_ip)).toEqual([
+      '10.61.0.1',
+      '10.62.0.1',
+    ]);
+    const ports = await net(alice.token, 'POST', '/v2.0/ports', {
+      ports: [{ network_id: a.id }, { network_id: a.id }, { network_id: b.id }],
+    });
+    expect(ports.status, JSON.stringify(ports.body)).toBe(201);
+    const addresses = ports.body.ports.map(
+      (port: { fixed_ips: { ip_address: string }[] }) => port.fixed_ips[0]!.ip_address,
+    );
+    expect(new Set(addresses).size).toBe(3);
+  });
+
+  it('makes none when one item is refused, and refuses an empty or non-list collection', async () => {
+    const network = await createNetwork(alice.token, { name: 'bulk-refused' });
+    const overlapping = await net(alice.token, 'POST', '/v2.0/subnets', {
+      subnets: [
+        { network_id: network.id, ip_version: 4, cidr: '10.63.0.0/24' },
+        { network_id: network.id, ip_version: 4, cidr: '10.63.0.0/25' },
+      ],
+    });
+    expect(overlapping.status).toBe(400);
+    expect(overlapping.body.NeutronError.type).toBe('InvalidInput');
+    const left = await net(alice.token, 'GET', `/v2.0/subnets?network_id=${network.id}`);
+    expect(left.body.subnets).toEqual([]);
+    const before = (await net(alice.token, 'GET', '/v2.0/networks?name=bulk-none')).body.networks;
+    const refused = await net(alice.token, 'POST', '/v2.0/networks', {
+      networks: [{ name: 'bulk-none' }, { name: 'bulk-none', 'provider:network_type': 'flat' }],
+    });
+    expect(refused.status).toBe(403);
+    expect((await net(alice.token, 'GET', '/v2.0/networks?name=bulk-none')).body.networks).toEqual(before);
+    for (const networks of [[], {}, 'x']) {
+      const response = await net(alice.token, 'POST', '/v2.0/networks', { networks });
+      expect(response.status).toBe(400);
+      expect(response.body.NeutronError.message).toBe('Resources required');
+    }
+  });
+});
+
 describe('with the security area', () => {
   it("enforces the project's network, subnet and port quotas with 409 OverQuota, and counts usage", async () => {
     const carol = await cloud.memberProject(admin, 'carol');

@@ -1,7 +1,8 @@
 // /v2.0/networks: create (with a segment from the tenant network types, or the provider
 // attributes an admin gives), list with filters, show, update, delete.
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Transaction } from 'kysely';
 import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
@@ -10,6 +11,7 @@ import { listResponse, sortKeys, type View } from '../../pagination.js';
 import { checkQuota } from '../../security/area.js';
 import {
   type Attributes,
+  createBodies,
   owningProject,
   readBoolean,
   readInteger,
@@ -53,6 +55,7 @@ import {
   subnetsOfNetwork,
   updateNetworkRow,
 } from '../store.js';
+import type { CoreTables } from '../tables.js';
 import { networkView } from '../views.js';
 
 const PROVIDER = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'];
@@ -118,9 +121,11 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     );
   }
 
-  app.post('/v2.0/networks', async (request, reply) => {
-    const caller = await callerOf(service, request);
-    const attributes = resourceBody(request.body, 'network', CREATE_ATTRIBUTES);
+  /**
+   * Checks one network of a create body and returns the write that makes it, to run inside
+   * the request's transaction (more than once, if the transaction is retried).
+   */
+  function planNetwork(request: FastifyRequest, caller: Caller, attributes: Attributes) {
     const projectId = owningProject(attributes, caller.projectId, caller.admin);
     const shared = readBoolean(attributes, 'shared') ?? false;
     const external = readBoolean(attributes, 'router:external') ?? false;
@@ -146,7 +151,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
       : undefined;
     const now = isoNow();
     const id = randomUUID();
-    const network = await write(service, async (trx) => {
+    return async (trx: Transaction<CoreTables>): Promise<NetworkRecord> => {
       await checkQuota(trx, projectId, 'network');
       const segment: Segment = await allocateSegment(trx, service.settings, id, requested);
       const record: NetworkRecord = {
@@ -168,9 +173,21 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
       await insertNetwork(trx, record);
       await recordChange(trx, { kind: 'network', action: 'create', id, projectId });
       return record;
+    };
+  }
+
+  app.post('/v2.0/networks', async (request, reply) => {
+    const caller = await callerOf(service, request);
+    const { bulk, items } = createBodies(request.body, 'network', 'networks', CREATE_ATTRIBUTES);
+    const plans = items.map((attributes) => planNetwork(request, caller, attributes));
+    // A bulk create makes all of its networks or, on the first refusal, none.
+    const networks = await write(service, async (trx) => {
+      const made: NetworkRecord[] = [];
+      for (const plan of plans) made.push(await plan(trx));
+      return made;
     });
-    const [view] = await render(caller, [network], {});
-    return reply.code(201).send({ network: view });
+    const views = await render(caller, networks, {});
+    return reply.code(201).send(bulk ? { networks: views } : { network: views[0] });
   });
 
   app.get('/v2.0/networks', async (request) => {

@@ -1,6 +1,7 @@
 // /v2.0/ports: create (MAC, fixed IPs through IPAM, binding, security groups, address pairs),
 // list with filters (device_id, network_id, fixed_ips, ...), show, update, delete.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Transaction } from 'kysely';
 import { isoNow } from '../../../../lib/db/columns.js';
 import { isUniqueViolation } from '../../../../lib/db/errors.js';
 import { authorize } from '../../../common/authorize.js';
@@ -11,6 +12,7 @@ import { checkQuota } from '../../security/area.js';
 import { formatAddress, parseAddress, parseCidr } from '../addresses.js';
 import {
   type Attributes,
+  createBodies,
   isUuid,
   owningProject,
   readBoolean,
@@ -56,6 +58,7 @@ import {
   replaceSecurityGroups,
   updatePortRow,
 } from '../store.js';
+import type { CoreTables } from '../tables.js';
 import { portView } from '../views.js';
 
 const COMMON_ATTRIBUTES = [
@@ -251,9 +254,11 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     return { port, network };
   }
 
-  app.post('/v2.0/ports', async (request, reply) => {
-    const caller = await callerOf(service, request);
-    const attributes = resourceBody(request.body, 'port', CREATE_ATTRIBUTES);
+  /**
+   * Checks one port of a create body and returns the write that makes it, to run inside the
+   * request's transaction (more than once, if the transaction is retried).
+   */
+  async function planPort(request: FastifyRequest, caller: Caller, attributes: Attributes) {
     const networkId = readUuid(attributes, 'network_id');
     if (networkId === undefined)
       throw new BadRequest("Failed to parse request. Required attribute 'network_id' not specified");
@@ -287,7 +292,7 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     for (const action of attributeActions('create_port', attributes, fixedIps))
       authorize(policy, request, action, target);
 
-    const created = await write(service, async (trx) => {
+    return async (trx: Transaction<CoreTables>): Promise<PortRecord> => {
       await checkQuota(trx, projectId, 'port');
       const inserted = await insertPortWithMac(trx, port, baseMac, attributes.mac_address !== undefined);
       const addresses = await allocateFixedIps(trx, service.ipam, network, inserted.id, fixedIps);
@@ -301,8 +306,22 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
         hosts: [record.bindingHostId],
       });
       return record;
+    };
+  }
+
+  app.post('/v2.0/ports', async (request, reply) => {
+    const caller = await callerOf(service, request);
+    const { bulk, items } = createBodies(request.body, 'port', 'ports', CREATE_ATTRIBUTES);
+    const plans: ((trx: Transaction<CoreTables>) => Promise<PortRecord>)[] = [];
+    for (const attributes of items) plans.push(await planPort(request, caller, attributes));
+    // A bulk create makes all of its ports or, on the first refusal, none.
+    const created = await write(service, async (trx) => {
+      const made: PortRecord[] = [];
+      for (const plan of plans) made.push(await plan(trx));
+      return made;
     });
-    return reply.code(201).send({ port: render(caller, [created], {})[0] });
+    const views = render(caller, created, {});
+    return reply.code(201).send(bulk ? { ports: views } : { port: views[0] });
   });
 
   app.get('/v2.0/ports', async (request, reply) => {

@@ -2,7 +2,8 @@
 // port's address), list, show, update (pools never strand an allocated address), delete
 // (refused while ports other than the DHCP port hold addresses on it).
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Transaction } from 'kysely';
 import { isoNow } from '../../../../lib/db/columns.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
@@ -25,6 +26,7 @@ import {
 } from '../addresses.js';
 import {
   type Attributes,
+  createBodies,
   owningProject,
   readBoolean,
   readInteger,
@@ -60,6 +62,7 @@ import {
   subnetsOfNetwork,
   updateSubnetRow,
 } from '../store.js';
+import type { CoreTables } from '../tables.js';
 import { subnetView } from '../views.js';
 
 const CREATE_ATTRIBUTES = new Set([
@@ -223,9 +226,11 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
     return { subnet, network };
   }
 
-  app.post('/v2.0/subnets', async (request, reply) => {
-    const caller = await callerOf(service, request);
-    const attributes = resourceBody(request.body, 'subnet', CREATE_ATTRIBUTES);
+  /**
+   * Checks one subnet of a create body and returns the write that makes it, to run inside the
+   * request's transaction (more than once, if the transaction is retried).
+   */
+  async function planSubnet(request: FastifyRequest, caller: Caller, attributes: Attributes) {
     const networkId = readUuid(attributes, 'network_id');
     if (networkId === undefined)
       throw new BadRequest("Failed to parse request. Required attribute 'network_id' not specified");
@@ -288,7 +293,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
       updatedAt: now,
       revisionNumber: 1,
     };
-    await write(service, async (trx) => {
+    return async (trx: Transaction<CoreTables>): Promise<SubnetRecord> => {
       await lockNetwork(trx, service.database.dialect, networkId);
       const current = await visibleNetwork(trx, caller, networkId);
       await checkQuota(trx, projectId, 'subnet');
@@ -305,8 +310,23 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
       if (subnet.enableDhcp && service.config.network.dhcp) {
         await ensureDhcpAddress(trx, service.ipam, current, subnet, service.config.network.baseMac);
       }
+      return subnet;
+    };
+  }
+
+  app.post('/v2.0/subnets', async (request, reply) => {
+    const caller = await callerOf(service, request);
+    const { bulk, items } = createBodies(request.body, 'subnet', 'subnets', CREATE_ATTRIBUTES);
+    const plans: ((trx: Transaction<CoreTables>) => Promise<SubnetRecord>)[] = [];
+    for (const attributes of items) plans.push(await planSubnet(request, caller, attributes));
+    // A bulk create makes all of its subnets or, on the first refusal, none.
+    const subnets = await write(service, async (trx) => {
+      const made: SubnetRecord[] = [];
+      for (const plan of plans) made.push(await plan(trx));
+      return made;
     });
-    return reply.code(201).send({ subnet: subnetView(subnet) });
+    const views = subnets.map(subnetView);
+    return reply.code(201).send(bulk ? { subnets: views } : { subnet: views[0] });
   });
 
   app.get('/v2.0/subnets', async (request) => {
