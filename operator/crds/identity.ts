@@ -21,7 +21,10 @@ const DomainId = () => Id('Domain ID; defaults to the domain of the credentials.
 /** A key of a Secret in the same namespace. */
 export const SecretKeyRef = (defaultKey: string, description: string) =>
   Type.Object(
-    { secretName: Ref('Secret in this namespace.'), key: Str(253, { minLength: 1, default: defaultKey }) },
+    {
+      secretName: Ref('Secret in this namespace.'),
+      key: Type.Optional(Str(253, { minLength: 1, default: defaultKey })),
+    },
     { description },
   );
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { KINDS } from './kinds.js';
+import { REFERENCE_PAGE, withReference } from './reference.js';
 import { CRD_DIRECTORIES, GENERATED_CRD_PREFIX, generatedFiles, structural } from './render.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -26,6 +27,11 @@ describe('generated CRDs', () => {
       );
       expect(stale, `stale files in ${directory}`).toEqual([]);
     }
+  });
+
+  it('are described by the reference in docs/operator.md', async () => {
+    const page = await readFile(join(ROOT, REFERENCE_PAGE), 'utf8');
+    expect(page, `the reference in ${REFERENCE_PAGE} is out of date`).toBe(withReference(page));
   });
 
   it('give every kind its own plural and short names', () => {
