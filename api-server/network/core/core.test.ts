@@ -314,6 +314,20 @@ describe('subnets', () => {
     ).toBe(403);
   });
 
+  it("an external network's subnets are hidden from other projects unless it is also shared", async () => {
+    const visibleTo = async (token: string, networkId: string, subnetId: string) => ({
+      listed: (await net(token, 'GET', `/v2.0/subnets?network_id=${networkId}`)).body.subnets.length,
+      shown: (await net(token, 'GET', `/v2.0/subnets/${subnetId}`)).status,
+    });
+    const external = await createNetwork(admin, { 'router:external': true });
+    const hidden = await createSubnet(admin, external.id, '172.30.0.0/24');
+    expect(await visibleTo(alice.token, external.id, hidden.id)).toEqual({ listed: 0, shown: 404 });
+    expect(await visibleTo(admin, external.id, hidden.id)).toEqual({ listed: 1, shown: 200 });
+    const sharedExternal = await createNetwork(admin, { 'router:external': true, shared: true });
+    const seen = await createSubnet(admin, sharedExternal.id, '172.31.0.0/24');
+    expect(await visibleTo(alice.token, sharedExternal.id, seen.id)).toEqual({ listed: 1, shown: 200 });
+  });
+
   it('pools change only when no allocated address would fall outside them; in-use subnets are not deleted', async () => {
     const network = await createNetwork(alice.token);
     const subnet = await createSubnet(alice.token, network.id, '10.3.0.0/24');

@@ -6,7 +6,7 @@
 //
 // What the routes put in the target (Neutron's policy dict):
 //   networks  { project_id, tenant_id, shared, external } of the stored (or requested) network
-//   subnets   { project_id, tenant_id, network_project_id, network_shared, network_external }
+//   subnets   { project_id, tenant_id, network_project_id, network_shared }
 //   ports     { project_id, tenant_id, network_project_id, network_shared, network_device }
 //             (network_device: the device_owner starts with "network:", Neutron's network_device)
 // Attribute actions ("create_network:shared") are checked only when the request sets the
@@ -37,7 +37,6 @@ export const CORE_POLICY_DEFAULTS: PolicyDefaults = {
   context_is_admin: { rule: 'role:admin' },
   network_admin_only: { rule: ADMIN },
   network_shared: { rule: 'True:%(network_shared)s' },
-  network_external: { rule: 'True:%(network_external)s' },
   network_owner_member: { rule: NETWORK_OWNER_MEMBER },
 
   create_network: action(ADMIN_OR_PROJECT_MEMBER, 'Create a network.', `POST ${NETWORKS}`),
@@ -86,8 +85,8 @@ export const CORE_POLICY_DEFAULTS: PolicyDefaults = {
     `POST ${SUBNETS}`,
   ),
   get_subnet: action(
-    `${ADMIN_OR_PROJECT_READER} or (${NETWORK_OWNER_READER}) or rule:network_shared or rule:network_external`,
-    "Show a subnet: one's own, or one of a network one owns or that is shared or external.",
+    `${ADMIN_OR_PROJECT_READER} or (${NETWORK_OWNER_READER}) or rule:network_shared`,
+    "Show a subnet: one's own, or one of a network one owns or that is shared (not merely external).",
     `GET ${SUBNETS}`,
     `GET ${SUBNETS}/{id}`,
   ),

@@ -45,7 +45,7 @@ export async function callerOf(service: CoreService, request: FastifyRequest): P
       context,
       projectId,
       admin,
-      viewer: admin ? { admin: true } : { admin: false, projectId: '', networkIds: [] },
+      viewer: admin ? { admin: true } : { admin: false, projectId: '', networkIds: [], sharedNetworkIds: [] },
       rbacShared: new Set(),
       rbacExternal: new Set(),
     };
@@ -58,7 +58,12 @@ export async function callerOf(service: CoreService, request: FastifyRequest): P
     context,
     projectId,
     admin,
-    viewer: { admin: false, projectId, networkIds: [...new Set([...shared, ...external])] },
+    viewer: {
+      admin: false,
+      projectId,
+      networkIds: [...new Set([...shared, ...external])],
+      sharedNetworkIds: shared,
+    },
     rbacShared: new Set(shared),
     rbacExternal: new Set(external),
   };
@@ -147,7 +152,6 @@ export function childTarget(projectId: string, network: NetworkRecord, extra: Re
     tenant_id: projectId,
     network_project_id: network.projectId,
     network_shared: network.shared,
-    network_external: network.external,
     ...extra,
   };
 }

@@ -90,8 +90,11 @@ export interface PortRecord {
 /** Who lists: an admin sees everything, anyone else what their project may see. */
 export type Viewer =
   | { admin: true }
-  /** networkIds: networks RBAC policies share with the project or make external for it. */
-  | { admin: false; projectId: string; networkIds: readonly string[] };
+  /**
+   * networkIds: networks RBAC policies share with the project or make external for it;
+   * sharedNetworkIds: those shared with it, the only ones of them whose subnets it sees.
+   */
+  | { admin: false; projectId: string; networkIds: readonly string[]; sharedNetworkIds: readonly string[] };
 
 type NetworkRow = CoreTables['network_network'];
 type SubnetRow = CoreTables['network_subnet'];
@@ -283,11 +286,15 @@ function whereFilter<Table extends ListedTable, Output>(
 
 /** The networks a project sees without RBAC grants: its own, the shared and the external ones. */
 function ownSharedOrExternal(eb: ExpressionBuilder<CoreTables, 'network_network'>, projectId: string) {
-  return eb.or([
-    eb('network_network.project_id', '=', projectId),
-    eb('network_network.shared', '=', 1),
-    eb('network_network.external', '=', 1),
-  ]);
+  return eb.or([ownOrShared(eb, projectId), eb('network_network.external', '=', 1)]);
+}
+
+/**
+ * The networks whose subnets a project sees without RBAC grants: its own and the shared ones.
+ * Neutron keeps an external network's subnets from other projects unless it is also shared.
+ */
+function ownOrShared(eb: ExpressionBuilder<CoreTables, 'network_network'>, projectId: string) {
+  return eb.or([eb('network_network.project_id', '=', projectId), eb('network_network.shared', '=', 1)]);
 }
 
 export async function insertNetwork(db: CoreDb, network: NetworkRecord): Promise<void> {
@@ -374,7 +381,7 @@ export async function listSubnets(db: CoreDb, viewer: Viewer, filter: ListFilter
   let query = db.selectFrom('network_subnet').selectAll();
   if (!viewer.admin) {
     const project = viewer.projectId;
-    const granted = viewer.networkIds;
+    const granted = viewer.sharedNetworkIds;
     query = query.where((eb) =>
       eb.or([
         eb('project_id', '=', project),
@@ -385,7 +392,7 @@ export async function listSubnets(db: CoreDb, viewer: Viewer, filter: ListFilter
           eb
             .selectFrom('network_network')
             .select('network_network.id')
-            .where((inner) => ownSharedOrExternal(inner, project)),
+            .where((inner) => ownOrShared(inner, project)),
         ),
       ]),
     );

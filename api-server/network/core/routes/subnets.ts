@@ -220,8 +220,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
       caller.admin ||
       subnet.projectId === caller.projectId ||
       network.projectId === caller.projectId ||
-      network.shared ||
-      network.external;
+      network.shared;
     if (!visible) throw subnetNotFound(id);
     return { subnet, network };
   }
