@@ -88,15 +88,15 @@ export class Transport {
           reject(error);
           return;
         }
-        // A kept-alive socket the server had already closed: the request never reached it
-        // (Node's documented case for resending on a reused socket).
-        const staleSocket = outgoing.reusedSocket && error.code === 'ECONNRESET';
+        // A reset on a kept-alive socket may be a stale connection the request never went
+        // out on, or a server that read the request and died: only the caller can say whether
+        // sending it again is safe, so it counts as possibly sent.
         reject(
           new ConnectionFailed(
             `${context.method} ${context.url} failed: ${error.code ?? error.message}`,
             context,
             error.code,
-            staleSocket || NOT_SENT_CODES.has(error.code ?? ''),
+            NOT_SENT_CODES.has(error.code ?? ''),
             { cause: error },
           ),
         );
