@@ -2,69 +2,35 @@
 // over openstacksdk) against `overcast up`, on SQLite and on MariaDB: the project's `default`
 // group appears on first use, the seeds' ssh rule goes into it and a second copy is refused,
 // the network quotas are Neutron's defaults, and the admin sees the node agent's agents.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../lib/exec.js';
-import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
-import { createDatabaseFor, type Dialect } from './harness/databases.js';
-import { apiPort, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+import type { Dialect } from './harness/databases.js';
+import { type CliCloud, startCliCloud } from './harness/openstack-cli.js';
 
 describe.each(['sqlite', 'mysql'] as const)(
   'network security with the openstack CLI on %s',
   (dialect: Dialect) => {
-    let workDir: string;
-    let up: RunningUp;
-    let adminEnv: Record<string, string>;
+    let cli: CliCloud;
     let memberEnv: Record<string, string>;
     let networkUrl: string;
 
-    const openstack = (args: string[], overrides: Record<string, string> = {}) =>
-      run([OPENSTACK_COMMAND, ...args], {
-        allowFailure: true,
-        timeoutMs: 120_000,
-        env: { PATH: '/usr/bin:/bin', HOME: workDir, ...adminEnv, ...overrides },
-      });
-    const json = async (args: string[], overrides: Record<string, string> = {}) => {
-      const result = await openstack([...args, '-f', 'json'], overrides);
-      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-      return JSON.parse(result.stdout);
-    };
-
     beforeAll(async () => {
-      workDir = await mkdtemp(join(tmpdir(), `overcast-netsec-${dialect}-`));
-      const databaseUrl = await createDatabaseFor(dialect, workDir);
-      const port = await apiPort();
-      up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
-        OVERCAST_DATABASE_URL: databaseUrl,
+      cli = await startCliCloud(dialect, 'netsec', {
         // Quick heartbeats, so the agents are listed soon after start-up.
-        OVERCAST_HEARTBEAT_INTERVAL_MS: '500',
+        env: { OVERCAST_HEARTBEAT_INTERVAL_MS: '500' },
       });
-      adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
-      networkUrl = `http://127.0.0.1:${port}/network/v2.0`;
-      expect((await openstack(['project', 'create', '--domain', 'default', 'nebula'])).code).toBe(0);
-      expect(
-        (await openstack(['user', 'create', '--domain', 'default', '--password', 'pw', 'alice'])).code,
-      ).toBe(0);
-      expect(
-        (await openstack(['role', 'add', '--project', 'nebula', '--user', 'alice', 'member'])).code,
-      ).toBe(0);
-      memberEnv = { OS_USERNAME: 'alice', OS_PASSWORD: 'pw', OS_PROJECT_NAME: 'nebula' };
+      networkUrl = `${cli.baseUrl}/network/v2.0`;
+      memberEnv = await cli.member('nebula', 'alice');
     });
 
-    afterAll(async () => {
-      await up?.stop();
-      await rm(workDir, { recursive: true, force: true });
-    });
+    afterAll(() => cli?.stop());
 
     it('makes one default group when a new project looks many times at once', async () => {
-      expect((await openstack(['project', 'create', '--domain', 'default', 'racers'])).code).toBe(0);
+      expect((await cli.openstack(['project', 'create', '--domain', 'default', 'racers'])).code).toBe(0);
       expect(
-        (await openstack(['role', 'add', '--project', 'racers', '--user', 'alice', 'member'])).code,
+        (await cli.openstack(['role', 'add', '--project', 'racers', '--user', 'alice', 'member'])).code,
       ).toBe(0);
       const racer = { ...memberEnv, OS_PROJECT_NAME: 'racers' };
-      const token = (await json(['token', 'issue'], racer)).id;
+      const token = (await cli.json(['token', 'issue'], racer)).id;
       const responses = await Promise.all(
         Array.from({ length: 20 }, () =>
           fetch(`${networkUrl}/security-groups`, { headers: { 'x-auth-token': token } }).then(
@@ -80,20 +46,20 @@ describe.each(['sqlite', 'mysql'] as const)(
         responses.flatMap((response) => response.body.security_groups.map((group) => group.id)),
       );
       expect(ids.size).toBe(1);
-      const groups = await json(['security', 'group', 'list'], racer);
+      const groups = await cli.json(['security', 'group', 'list'], racer);
       expect(groups).toEqual([expect.objectContaining({ Name: 'default' })]);
     });
 
     it("lists the project's default group on first use", async () => {
-      const groups = await json(['security', 'group', 'list'], memberEnv);
+      const groups = await cli.json(['security', 'group', 'list'], memberEnv);
       expect(groups).toHaveLength(1);
       expect(groups[0]).toMatchObject({ Name: 'default' });
-      const rules = await json(['security', 'group', 'rule', 'list', 'default'], memberEnv);
+      const rules = await cli.json(['security', 'group', 'rule', 'list', 'default'], memberEnv);
       expect(rules).toHaveLength(4);
     });
 
     it('adds the ssh rule to the default group, lists it, and refuses it twice', async () => {
-      const created = await json(
+      const created = await cli.json(
         ['security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default'],
         memberEnv,
       );
@@ -103,9 +69,9 @@ describe.each(['sqlite', 'mysql'] as const)(
         port_range_max: 22,
         direction: 'ingress',
       });
-      const rules = await json(['security', 'group', 'rule', 'list', 'default'], memberEnv);
+      const rules = await cli.json(['security', 'group', 'rule', 'list', 'default'], memberEnv);
       expect(rules).toContainEqual(expect.objectContaining({ 'IP Protocol': 'tcp', 'Port Range': '22:22' }));
-      const again = await openstack(
+      const again = await cli.openstack(
         ['security', 'group', 'rule', 'create', '--proto', 'tcp', '--dst-port', '22', 'default'],
         memberEnv,
       );
@@ -114,18 +80,18 @@ describe.each(['sqlite', 'mysql'] as const)(
     });
 
     it('creates, shows and deletes a group of its own; the default one stays', async () => {
-      const created = await json(
+      const created = await cli.json(
         ['security', 'group', 'create', '--description', 'web servers', 'web'],
         memberEnv,
       );
       expect(created).toMatchObject({ name: 'web', description: 'web servers', stateful: true });
-      expect((await openstack(['security', 'group', 'delete', 'web'], memberEnv)).code).toBe(0);
-      const refused = await openstack(['security', 'group', 'delete', 'default'], memberEnv);
+      expect((await cli.openstack(['security', 'group', 'delete', 'web'], memberEnv)).code).toBe(0);
+      const refused = await cli.openstack(['security', 'group', 'delete', 'default'], memberEnv);
       expect(refused.code).not.toBe(0);
     });
 
     it("shows Neutron's default network quotas, and an admin's change", async () => {
-      const quotas = await json(['quota', 'list', '--network', '--detail', '--project', 'nebula']);
+      const quotas = await cli.json(['quota', 'list', '--network', '--detail', '--project', 'nebula']);
       const limits = Object.fromEntries(
         quotas.map((row: { Resource: string; Limit: number }) => [row.Resource, row.Limit]),
       );
@@ -139,17 +105,17 @@ describe.each(['sqlite', 'mysql'] as const)(
         security_group_rules: 100,
         rbac_policies: 10,
       });
-      expect((await openstack(['quota', 'set', '--networks', '7', 'nebula'])).code).toBe(0);
-      const changed = await json(['quota', 'list', '--network', '--detail', '--project', 'nebula']);
+      expect((await cli.openstack(['quota', 'set', '--networks', '7', 'nebula'])).code).toBe(0);
+      const changed = await cli.json(['quota', 'list', '--network', '--detail', '--project', 'nebula']);
       expect(changed).toContainEqual(expect.objectContaining({ Resource: 'networks', Limit: 7 }));
-      const denied = await openstack(['quota', 'set', '--networks', '1000', 'nebula'], memberEnv);
+      const denied = await cli.openstack(['quota', 'set', '--networks', '1000', 'nebula'], memberEnv);
       expect(denied.code).not.toBe(0);
     });
 
     it("lists the node agent's network agents to the admin", async () => {
       let agents: { 'Agent Type': string; Host: string; Alive: unknown }[] = [];
       for (let attempt = 0; attempt < 30 && agents.length < 3; attempt++) {
-        agents = await json(['network', 'agent', 'list']);
+        agents = await cli.json(['network', 'agent', 'list']);
         if (agents.length < 3) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(agents.map((agent) => agent['Agent Type']).sort()).toEqual([
