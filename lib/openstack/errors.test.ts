@@ -198,6 +198,18 @@ describe('secrets in error messages', () => {
     expect(error.message).toBe(
       'POST http://cloud/identity/v3/auth/tokens answered 400: Invalid input: password *** is wrong',
     );
+    const cut = errorFromResponse(
+      { method: 'GET', url: 'http://cloud/x' },
+      {
+        status: 500,
+        contentType: 'text/plain',
+        text: `${'a'.repeat(495)} topsecretvalue`,
+        requestId: undefined,
+        retryAfter: undefined,
+      },
+      ['topsecretvalue'],
+    );
+    expect(cut.message).not.toContain('tops');
     expect(redactSecrets('token gAAAA-xyz and gAAAA-xyz', ['gAAAA-xyz', 'ab'])).toBe('token *** and ***');
   });
 });

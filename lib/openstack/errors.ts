@@ -176,7 +176,8 @@ export function errorFromResponse(
   response: ErrorResponse,
   secrets: readonly string[] = [],
 ): HttpError {
-  const details = parseErrorBody(response.contentType, response.text);
+  // Masked before parsing: a message cut short could otherwise keep the start of a secret.
+  const details = parseErrorBody(response.contentType, redactSecrets(response.text, secrets));
   const ErrorClass = classify(response.status, details);
   const said = details.message ? `: ${details.message}` : '';
   const message = redactSecrets(
