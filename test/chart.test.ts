@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { run } from '../lib/exec.js';
+import { GROUP } from '../operator/crds/convention.js';
+import { KINDS } from '../operator/crds/kinds.js';
+import { operatorRules } from '../operator/crds/render.js';
 import { required } from './harness/inject.js';
 
 const CHART = join(import.meta.dirname, '..', 'charts', 'overcast');
@@ -49,6 +52,17 @@ describe('Helm chart', () => {
     );
     expect(objects.some((o) => o.startsWith('Secret/'))).toBe(false);
     expect(stdout).toMatch(/strategy: \{ type: Recreate \}/);
+  });
+
+  it('ships the operator CRDs and gives the operator the generated ClusterRole rules', async () => {
+    const { stdout } = await helm(['template', 'oc', CHART, '--include-crds']);
+    expect(kinds(stdout)).toEqual(
+      expect.arrayContaining(KINDS.map((kind) => `CustomResourceDefinition/${kind.plural}.${GROUP}`)),
+    );
+    const role = parseAllDocuments(stdout)
+      .map((doc) => doc.toJS() as { kind?: string; rules?: unknown })
+      .find((doc) => doc?.kind === 'ClusterRole');
+    expect(role?.rules).toEqual(operatorRules());
   });
 
   it('puts external database and bus URLs in a Secret, never in plain env', async () => {
