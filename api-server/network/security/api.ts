@@ -115,6 +115,16 @@ export function selectFields<View extends Record<string, unknown>>(
   );
 }
 
+/** What `find` answered, or `notFound` thrown when it answered nothing (a caller must not see it). */
+export async function orNotFound<Found>(
+  find: Promise<Found | undefined>,
+  notFound: () => Error,
+): Promise<Found> {
+  const found = await find;
+  if (found === undefined) throw notFound();
+  return found;
+}
+
 /** Neutron's created_at/updated_at: seconds, UTC, "Z". */
 export function neutronTime(iso: string): string {
   return `${iso.slice(0, 19)}Z`;

@@ -7,7 +7,14 @@ import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict, NotFound } from '../../../common/errors.js';
 import { listResponse, sortKeys } from '../../pagination.js';
-import { applyFilters, rejectUnknown, resourceBody, selectFields, stringAttribute } from '../api.js';
+import {
+  applyFilters,
+  orNotFound,
+  rejectUnknown,
+  resourceBody,
+  selectFields,
+  stringAttribute,
+} from '../api.js';
 import { checkQuota } from '../quotas.js';
 import {
   findRbacPolicy,
@@ -59,11 +66,8 @@ export const rbacPolicyRoutes: FastifyPluginAsync<SecurityService> = async (app,
     return row && canSee(request, row.project_id) ? row : undefined;
   }
 
-  async function visiblePolicy(request: FastifyRequest, id: string) {
-    const row = await findVisiblePolicy(request, id);
-    if (!row) throw rbacNotFound(id);
-    return row;
-  }
+  const visiblePolicy = (request: FastifyRequest, id: string) =>
+    orNotFound(findVisiblePolicy(request, id), () => rbacNotFound(id));
 
   app.get('/v2.0/rbac-policies', async (request) => {
     const caller = callerOf(request);

@@ -9,6 +9,7 @@ import { listResponse, sortKeys } from '../../pagination.js';
 import {
   applyFilters,
   booleanAttribute,
+  orNotFound,
   projectFilter,
   rejectReadOnly,
   rejectUnknown,
@@ -130,11 +131,8 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
     return group && canSeeGroup(request, group.project_id) ? group : undefined;
   }
 
-  async function visibleGroup(request: FastifyRequest, id: string) {
-    const group = await findVisibleGroup(request, id);
-    if (!group) throw groupNotFound(id);
-    return group;
-  }
+  const visibleGroup = (request: FastifyRequest, id: string) =>
+    orNotFound(findVisibleGroup(request, id), () => groupNotFound(id));
 
   async function groupResponse(id: string) {
     const group = await findGroup(db, id);
@@ -267,11 +265,8 @@ export const securityGroupRoutes: FastifyPluginAsync<SecurityService> = async (a
     return { rule, owner };
   }
 
-  async function visibleRule(request: FastifyRequest, id: string) {
-    const found = await findVisibleRule(request, id);
-    if (!found) throw ruleNotFound(id);
-    return found;
-  }
+  const visibleRule = (request: FastifyRequest, id: string) =>
+    orNotFound(findVisibleRule(request, id), () => ruleNotFound(id));
 
   app.get<IdParams>('/v2.0/security-group-rules/:id', async (request) => {
     await ensureDefaultFor(request, callerOf(request));
