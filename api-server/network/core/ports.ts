@@ -43,6 +43,24 @@ export async function runPortDeletionHooks(trx: Trx, port: PortRecord): Promise<
   for (const hook of portDeletionHooks) await hook(trx, port);
 }
 
+/**
+ * Runs inside the transaction of a DELETE /v2.0/networks before its ports are checked for use:
+ * other areas remove what of theirs goes with the network (Neutron releases the network's
+ * floating IPs that no port uses), so their ports do not keep the network in use.
+ */
+export type NetworkDeletionHook = (trx: Trx, networkId: string) => Promise<void>;
+
+const networkDeletionHooks = new Set<NetworkDeletionHook>();
+
+/** Adds a hook every network deletion runs (once per hook, process-wide). */
+export function registerNetworkDeletionHook(hook: NetworkDeletionHook): void {
+  networkDeletionHooks.add(hook);
+}
+
+export async function runNetworkDeletionHooks(trx: Trx, networkId: string): Promise<void> {
+  for (const hook of networkDeletionHooks) await hook(trx, networkId);
+}
+
 /** A MAC from base_mac: its non-zero octets kept (the OUI), the others random. */
 export function generateMac(baseMac: string): string {
   const base = baseMac.toLowerCase().split(':');

@@ -8,15 +8,15 @@ import type { AnyTables } from '../../../lib/db/database.js';
 import type { ServiceDependencies } from '../../common/dependencies.js';
 import type { NetworkArea, NetworkExtension } from '../area.js';
 import { coreServiceOf } from '../core/area.js';
-import { registerPortDeletionHook } from '../core/ports.js';
+import { registerNetworkDeletionHook, registerPortDeletionHook } from '../core/ports.js';
 import { registerQuotaCounter } from '../security/area.js';
-import { disassociate } from './floating-ips.js';
+import { disassociate, releaseFloatingIp } from './floating-ips.js';
 import { l3Migrations } from './migrations.js';
 import { L3_POLICY_DEFAULTS } from './policy.js';
 import { floatingIpRoutes } from './routes/floating-ips.js';
 import { routerRoutes } from './routes/routers.js';
 import { type L3Service, l3PortInUse } from './service.js';
-import { countOf, floatingIpsOfPort, isFloatingIpPort, routerOfPort } from './store.js';
+import { countOf, floatingIpsOfPort, floatingIpsOnNetwork, isFloatingIpPort, routerOfPort } from './store.js';
 import type { L3Db } from './tables.js';
 
 const typed = (db: Kysely<AnyTables>) => db as unknown as Kysely<L3Db>;
@@ -31,6 +31,15 @@ registerPortDeletionHook(async (coreTrx, port) => {
   }
   // Neutron disassociates the floating IPs of a port that goes.
   for (const floatingIp of await floatingIpsOfPort(trx, port.id)) await disassociate(trx, floatingIp);
+});
+
+// Neutron releases the floating IPs of a network being deleted that no port uses; an
+// associated one keeps its port, and so the network, in use.
+registerNetworkDeletionHook(async (coreTrx, networkId) => {
+  const trx = coreTrx as unknown as Transaction<L3Db>;
+  for (const floatingIp of await floatingIpsOnNetwork(trx, networkId)) {
+    if (floatingIp.fixedPortId === null) await releaseFloatingIp(trx, floatingIp);
+  }
 });
 
 const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies) => {

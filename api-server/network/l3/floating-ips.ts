@@ -7,9 +7,9 @@ import { isoNow } from '../../../lib/db/columns.js';
 import { isUniqueViolation } from '../../../lib/db/errors.js';
 import { BadRequest, Conflict, NotFound } from '../../common/errors.js';
 import { recordChange } from '../core/outbox.js';
-import type { PortRecord } from '../core/store.js';
+import { deletePortRow, type PortRecord } from '../core/store.js';
 import { asCore } from './service.js';
-import { type FloatingIpRecord, routersOnSubnet, updateFloatingIpRow } from './store.js';
+import { deleteFloatingIpRow, type FloatingIpRecord, routersOnSubnet, updateFloatingIpRow } from './store.js';
 import type { L3Db } from './tables.js';
 
 type Trx = Transaction<L3Db>;
@@ -123,6 +123,20 @@ export async function disassociate(trx: Trx, floatingIp: FloatingIpRecord): Prom
   // The message names the router that had the NAT rules, so its node can remove them.
   await recordFloatingIpChange(trx, { ...updated, routerId: floatingIp.routerId }, 'update');
   return updated;
+}
+
+/** Deletes a floating IP and the port holding its address, which returns to the pool. */
+export async function releaseFloatingIp(trx: Trx, floatingIp: FloatingIpRecord): Promise<void> {
+  await deleteFloatingIpRow(trx, floatingIp.id);
+  // The address goes back to the pool with the port's IPAM row.
+  await deletePortRow(asCore(trx), floatingIp.floatingPortId);
+  await recordChange(asCore(trx), {
+    kind: 'port',
+    action: 'delete',
+    id: floatingIp.floatingPortId,
+    projectId: '',
+  });
+  await recordFloatingIpChange(trx, floatingIp, 'delete');
 }
 
 export async function recordFloatingIpChange(

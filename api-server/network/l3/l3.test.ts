@@ -477,6 +477,28 @@ describe('floating IPs', () => {
     expect(onSubnet.floating_ip_address).toMatch(/^203\.0\.113\./);
   });
 
+  it('a deleted external network takes its unassociated floating IPs along; a router gateway keeps it', async () => {
+    const external = await created(admin, 'networks', 'network', { 'router:external': true });
+    await created(admin, 'subnets', 'subnet', {
+      network_id: external.id,
+      ip_version: 4,
+      cidr: '198.51.100.0/24',
+      enable_dhcp: false,
+    });
+    const floatingIp = await created(admin, 'floatingips', 'floatingip', {
+      floating_network_id: external.id,
+    });
+    const router = await created(admin, 'routers', 'router', { name: 'r-external-delete' });
+    expect((await setGateway(admin, router.id, { network_id: external.id })).status).toBe(200);
+    // Refused while the gateway port is there, and the floating IP survives the refusal.
+    expectError(await net(admin, 'DELETE', `/v2.0/networks/${external.id}`), 409, 'NetworkInUse');
+    expect((await net(admin, 'GET', `/v2.0/floatingips/${floatingIp.id}`)).status).toBe(200);
+    expect((await setGateway(admin, router.id, null)).status).toBe(200);
+    expect((await net(admin, 'DELETE', `/v2.0/networks/${external.id}`)).status).toBe(204);
+    expectError(await net(admin, 'GET', `/v2.0/floatingips/${floatingIp.id}`), 404, 'FloatingIPNotFound');
+    expect((await net(admin, 'GET', `/v2.0/ports?device_id=${floatingIp.id}`)).body.ports).toEqual([]);
+  });
+
   it('refuses a chosen address from a tenant, a network that is not external, a subnet of another network', async () => {
     expect(
       (

@@ -249,6 +249,16 @@ export async function floatingIpsOfRouter(db: Db, routerId: string): Promise<Flo
   return rows.map(floatingIpRecord);
 }
 
+/** The floating IPs holding an address of one external network. */
+export async function floatingIpsOnNetwork(db: Db, networkId: string): Promise<FloatingIpRecord[]> {
+  const rows = await db
+    .selectFrom('network_floating_ip')
+    .selectAll()
+    .where('floating_network_id', '=', networkId)
+    .execute();
+  return rows.map(floatingIpRecord);
+}
+
 /** Whether a floating IP holds its address with `portId`. */
 export async function isFloatingIpPort(db: Db, portId: string): Promise<boolean> {
   const row = await db

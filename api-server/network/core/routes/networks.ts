@@ -23,6 +23,7 @@ import {
 } from '../attributes.js';
 import { databaseFilter, passesFilters, type Query, shaper } from '../listing.js';
 import { recordChange } from '../outbox.js';
+import { runNetworkDeletionHooks } from '../ports.js';
 import {
   allocateSegment,
   checkProviderSegment,
@@ -277,6 +278,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     await write(service, async (trx) => {
       await lockNetwork(trx, service.database.dialect, current.id);
       const network = await visibleNetwork(trx, caller, current.id);
+      await runNetworkDeletionHooks(trx, network.id);
       const ports = await portsOfNetwork(trx, network.id);
       if (ports.some((port) => port.deviceOwner !== 'network:dhcp')) {
         throw new Conflict(

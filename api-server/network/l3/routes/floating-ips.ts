@@ -21,7 +21,6 @@ import {
   portNotFound,
 } from '../../core/service.js';
 import {
-  deletePortRow,
   findNetwork,
   findPort,
   listPortsByIds,
@@ -37,10 +36,10 @@ import {
   disassociate,
   FLOATING_IP_OWNER,
   recordFloatingIpChange,
+  releaseFloatingIp,
 } from '../floating-ips.js';
 import { asCore, floatingIpNotFound, type L3Service, writeL3 } from '../service.js';
 import {
-  deleteFloatingIpRow,
   type FloatingIpRecord,
   findFloatingIp,
   insertFloatingIp,
@@ -280,16 +279,7 @@ export const floatingIpRoutes: FastifyPluginAsync<L3Service> = async (app, servi
     await writeL3(service, async (trx) => {
       const floatingIp = await findFloatingIp(trx, current.id);
       if (!floatingIp) throw floatingIpNotFound(current.id);
-      await deleteFloatingIpRow(trx, floatingIp.id);
-      // The address goes back to the pool with the port's IPAM row.
-      await deletePortRow(asCore(trx), floatingIp.floatingPortId);
-      await recordChange(asCore(trx), {
-        kind: 'port',
-        action: 'delete',
-        id: floatingIp.floatingPortId,
-        projectId: '',
-      });
-      await recordFloatingIpChange(trx, floatingIp, 'delete');
+      await releaseFloatingIp(trx, floatingIp);
     });
     return reply.code(204).send();
   });
