@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunResult, run } from '../lib/exec.js';
-import { GROUP, VERSION } from '../operator/crds/convention.js';
+import { GROUP, type KindSpec, type OpenStackKind, VERSION } from '../operator/crds/convention.js';
+import { ApplicationCredential, Project } from '../operator/crds/identity.js';
 import { KINDS } from '../operator/crds/kinds.js';
+import { Network, Port, Subnet } from '../operator/crds/network.js';
 import { required } from './harness/inject.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -26,11 +28,17 @@ function kubectlAllowingFailure(args: string[], input?: string): Promise<RunResu
 const namespace = `crds-${randomBytes(3).toString('hex')}`;
 const credentials = { secretName: 'cloud', cloudName: 'overcast' };
 
-function manifest(kind: string, name: string, spec: Record<string, unknown>): string {
+/** An object of the kind as kubectl would send it; the spec is typed by the same schemas. */
+function manifest<K extends OpenStackKind>(
+  kind: K,
+  name: string,
+  spec: Partial<KindSpec<K>>,
+  inNamespace = namespace,
+): string {
   return JSON.stringify({
     apiVersion: `${GROUP}/${VERSION}`,
-    kind,
-    metadata: { name, namespace },
+    kind: kind.kind,
+    metadata: { name, namespace: inNamespace },
     spec: { cloudCredentialsRef: credentials, ...spec },
   });
 }
@@ -83,15 +91,25 @@ describe('operator CRDs on a real kube-apiserver', () => {
     // The two kinds the example does not use, so that the listing shows all of them.
     await kubectl(
       ['apply', '-f', '-'],
-      manifest('Port', 'bastion', {
-        resource: { networkRef: 'nebula-net', fixedIPs: [{ subnetRef: 'nebula-subnet' }] },
-      }).replace(`"namespace":"${namespace}"`, '"namespace":"nebula"'),
+      manifest(
+        Port,
+        'bastion',
+        {
+          resource: { networkRef: 'nebula-net', fixedIPs: [{ subnetRef: 'nebula-subnet' }] },
+        },
+        'nebula',
+      ),
     );
     await kubectl(
       ['apply', '-f', '-'],
-      manifest('ApplicationCredential', 'ci', {
-        resource: { userRef: 'nebula-user', projectRef: 'nebula', secretRef: { secretName: 'ci-secret' } },
-      }).replace(`"namespace":"${namespace}"`, '"namespace":"nebula"'),
+      manifest(
+        ApplicationCredential,
+        'ci',
+        {
+          resource: { userRef: 'nebula-user', projectRef: 'nebula', secretRef: { secretName: 'ci-secret' } },
+        },
+        'nebula',
+      ),
     );
     const { stdout } = await kubectl(['get', 'openstack', '-n', 'nebula', '-o', 'name']);
     const listed = stdout.trim().split('\n').sort();
@@ -201,19 +219,19 @@ describe('operator CRDs on a real kube-apiserver', () => {
 
   describe('refuses bad objects with a clear message', () => {
     it('managed without resource', async () => {
-      expect(await refusal(manifest('Network', 'no-resource', {}))).toContain(
+      expect(await refusal(manifest(Network, 'no-resource', {}))).toContain(
         'resource must be specified when managementPolicy is managed',
       );
     });
 
     it('unmanaged without import', async () => {
-      expect(await refusal(manifest('Network', 'no-import', { managementPolicy: 'unmanaged' }))).toContain(
+      expect(await refusal(manifest(Network, 'no-import', { managementPolicy: 'unmanaged' }))).toContain(
         'import must be specified when managementPolicy is unmanaged',
       );
     });
 
     it('import with both id and filter', async () => {
-      const both = manifest('Network', 'both', {
+      const both = manifest(Network, 'both', {
         managementPolicy: 'unmanaged',
         import: { id: 'a5a1b7d2-1f2b-4f0e-8d8e-7f6c5b4a3921', filter: { name: 'public' } },
       });
@@ -221,14 +239,14 @@ describe('operator CRDs on a real kube-apiserver', () => {
     });
 
     it('import with an empty filter, and import of a managed object', async () => {
-      const empty = manifest('Network', 'empty-filter', {
+      const empty = manifest(Network, 'empty-filter', {
         managementPolicy: 'unmanaged',
         import: { filter: {} },
       });
       expect(await refusal(empty)).toContain(
         'spec.import.filter: Invalid value: 0: spec.import.filter in body should have at least 1 properties',
       );
-      const managed = manifest('Network', 'managed-import', { import: { id: 'x' }, resource: {} });
+      const managed = manifest(Network, 'managed-import', { import: { id: 'x' }, resource: {} });
       expect(await refusal(managed)).toContain(
         'import may not be specified when managementPolicy is managed',
       );
@@ -237,34 +255,34 @@ describe('operator CRDs on a real kube-apiserver', () => {
     it('a change of managementPolicy', async () => {
       await kubectl(
         ['apply', '-f', '-'],
-        manifest('Network', 'imported', { managementPolicy: 'unmanaged', import: { id: 'e2b1' } }),
+        manifest(Network, 'imported', { managementPolicy: 'unmanaged', import: { id: 'e2b1' } }),
       );
-      const flipped = manifest('Network', 'imported', { managementPolicy: 'managed', resource: {} });
+      const flipped = manifest(Network, 'imported', { managementPolicy: 'managed', resource: {} });
       expect(await refusal(flipped)).toContain('managementPolicy is immutable');
     });
 
     it('a change of an immutable field, or adding one that was left out', async () => {
-      const subnet = (cidr: string) => manifest('Subnet', 'fixed', { resource: { networkRef: 'net', cidr } });
+      const subnet = (cidr: string) => manifest(Subnet, 'fixed', { resource: { networkRef: 'net', cidr } });
       await kubectl(['apply', '-f', '-'], subnet('10.1.0.0/24'));
       expect(await refusal(subnet('10.2.0.0/24'))).toContain('cidr is immutable');
-      await kubectl(['apply', '-f', '-'], manifest('Network', 'net', { resource: {} }));
-      expect(await refusal(manifest('Network', 'net', { resource: { projectRef: 'late' } }))).toContain(
+      await kubectl(['apply', '-f', '-'], manifest(Network, 'net', { resource: {} }));
+      expect(await refusal(manifest(Network, 'net', { resource: { projectRef: 'late' } }))).toContain(
         'projectRef is immutable',
       );
       // A mutable field changes freely.
-      await kubectl(['apply', '-f', '-'], manifest('Network', 'net', { resource: { mtu: 1400 } }));
+      await kubectl(['apply', '-f', '-'], manifest(Network, 'net', { resource: { mtu: 1400 } }));
     });
 
     it('values the cloud would refuse: a host address as CIDR, the wrong family, a role binding naming two subjects', async () => {
       expect(
-        await refusal(manifest('Subnet', 'host', { resource: { networkRef: 'net', cidr: '10.1.0.1/24' } })),
+        await refusal(manifest(Subnet, 'host', { resource: { networkRef: 'net', cidr: '10.1.0.1/24' } })),
       ).toContain('must be a network address in CIDR notation, such as 10.0.0.0/24');
       expect(
         await refusal(
-          manifest('Subnet', 'v6', { resource: { networkRef: 'net', cidr: '10.1.0.0/24', ipVersion: 6 } }),
+          manifest(Subnet, 'v6', { resource: { networkRef: 'net', cidr: '10.1.0.0/24', ipVersion: 6 } }),
         ),
       ).toContain('cidr must be of the family of ipVersion');
-      const twoSubjects = manifest('Project', 'p', {
+      const twoSubjects = manifest(Project, 'p', {
         resource: { roleBindings: [{ role: 'member', user: 'alice', group: 'devs' }] },
       });
       expect(await refusal(twoSubjects)).toContain(

@@ -1,7 +1,7 @@
 // The spec and status every OpenStack kind shares (docs/operator.md, "Conventions"). A kind
 // contributes three schemas: `resource` (what to create), `filter` (what to import) and the
 // observed `status.resource`; this module wraps them in the common envelope and its rules.
-import { type TObject, Type } from '@sinclair/typebox';
+import { type Static, type TObject, Type } from '@sinclair/typebox';
 import { Id, Ref, Str, StringEnum, Timestamp, withRules } from './primitives.js';
 
 export const GROUP = 'openstack.overcast.dev';
@@ -45,7 +45,7 @@ export const ManagedOptions = Type.Object(
   { description: 'Options for managed objects.' },
 );
 
-function importSchema(filter: TObject) {
+function importSchema<F extends TObject>(filter: F) {
   return withRules(
     Type.Object(
       {
@@ -90,7 +90,7 @@ export const SPEC_RULES = [
   },
 ];
 
-export function specSchema(resource: TObject, filter: TObject) {
+export function specSchema<R extends TObject, F extends TObject>(resource: R, filter: F) {
   return withRules(
     Type.Object({
       import: Type.Optional(importSchema(filter)),
@@ -119,7 +119,7 @@ export const Condition = Type.Object({
   lastTransitionTime: Timestamp('When the status last changed.'),
 });
 
-export function statusSchema(observed: TObject) {
+export function statusSchema<O extends TObject>(observed: O) {
   return Type.Object({
     id: Type.Optional(Id('ID of the OpenStack resource, as `openstack ... show` takes it.')),
     resource: Type.Optional({ ...observed, description: 'The resource as last observed in the cloud.' }),
@@ -162,3 +162,9 @@ export function printerColumns(kind: OpenStackKind): PrinterColumn[] {
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ];
 }
+
+/** A kind's spec and status as TypeScript types, such as `KindSpec<typeof Subnet>`. */
+export type KindSpec<K extends OpenStackKind> = Static<
+  ReturnType<typeof specSchema<K['resource'], K['filter']>>
+>;
+export type KindStatus<K extends OpenStackKind> = Static<ReturnType<typeof statusSchema<K['observed']>>>;

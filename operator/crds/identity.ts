@@ -59,7 +59,7 @@ const Quota = Type.Object(
   { description: 'Quota limits to set (-1 for unlimited); those left out keep the cloud defaults.' },
 );
 
-export const Project: OpenStackKind = {
+export const Project = {
   kind: 'Project',
   plural: 'projects',
   shortNames: ['osproject'],
@@ -87,9 +87,9 @@ export const Project: OpenStackKind = {
     enabled: Type.Optional(Type.Boolean()),
     tags: Type.Optional(Tags()),
   }),
-};
+} satisfies OpenStackKind;
 
-export const User: OpenStackKind = {
+export const User = {
   kind: 'User',
   plural: 'users',
   shortNames: ['osuser'],
@@ -115,9 +115,9 @@ export const User: OpenStackKind = {
     enabled: Type.Optional(Type.Boolean()),
     passwordExpiresAt: Type.Optional(Timestamp('When the password expires.')),
   }),
-};
+} satisfies OpenStackKind;
 
-export const ApplicationCredential: OpenStackKind = {
+export const ApplicationCredential = {
   kind: 'ApplicationCredential',
   plural: 'applicationcredentials',
   shortNames: ['osappcred'],
@@ -149,4 +149,4 @@ export const ApplicationCredential: OpenStackKind = {
     expiresAt: Type.Optional(Timestamp('When the credential stops working.')),
     unrestricted: Type.Optional(Type.Boolean()),
   }),
-};
+} satisfies OpenStackKind;

@@ -42,7 +42,7 @@ const Content = Type.Object(
   { description: 'The image data; it cannot change once uploaded.' },
 );
 
-export const Image: OpenStackKind = {
+export const Image = {
   kind: 'Image',
   plural: 'images',
   shortNames: ['osimage'],
@@ -84,4 +84,4 @@ export const Image: OpenStackKind = {
     tags: Type.Optional(Tags()),
   }),
   columns: [{ name: 'Status', type: 'string', jsonPath: '.status.resource.status' }],
-};
+} satisfies OpenStackKind;

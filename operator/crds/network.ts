@@ -35,7 +35,7 @@ const ObservedRoute = Type.Object({ destination: Str(49), nextHop: Str(45) });
 const ObservedFixedIP = Type.Object({ subnetId: Type.Optional(Str(64)), ipAddress: Type.Optional(Str(45)) });
 const ObservedIds = (description: string) => List(Str(64), 64, description);
 
-export const Network: OpenStackKind = {
+export const Network = {
   kind: 'Network',
   plural: 'networks',
   shortNames: ['osnet'],
@@ -92,7 +92,7 @@ export const Network: OpenStackKind = {
     subnetIds: Type.Optional(ObservedIds('Subnets of the network.')),
     tags: Type.Optional(Tags()),
   }),
-};
+} satisfies OpenStackKind;
 
 const Gateway = withRules(
   Type.Object(
@@ -107,7 +107,7 @@ const Gateway = withRules(
   { rule: "(self.type == 'IP') == has(self.ip)", message: 'gateway.ip is given exactly when type is IP' },
 );
 
-export const Subnet: OpenStackKind = {
+export const Subnet = {
   kind: 'Subnet',
   plural: 'subnets',
   shortNames: ['ossubnet'],
@@ -174,9 +174,9 @@ export const Subnet: OpenStackKind = {
     tags: Type.Optional(Tags()),
   }),
   columns: [{ name: 'CIDR', type: 'string', jsonPath: '.status.resource.cidr' }],
-};
+} satisfies OpenStackKind;
 
-export const Router: OpenStackKind = {
+export const Router = {
   kind: 'Router',
   plural: 'routers',
   shortNames: ['osrouter'],
@@ -222,9 +222,9 @@ export const Router: OpenStackKind = {
     interfaceSubnetIds: Type.Optional(ObservedIds('Subnets attached by an interface.')),
     tags: Type.Optional(Tags()),
   }),
-};
+} satisfies OpenStackKind;
 
-export const Port: OpenStackKind = {
+export const Port = {
   kind: 'Port',
   plural: 'ports',
   shortNames: ['osport'],
@@ -304,7 +304,7 @@ export const Port: OpenStackKind = {
     deviceId: Type.Optional(Str(255)),
     tags: Type.Optional(Tags()),
   }),
-};
+} satisfies OpenStackKind;
 
 const SecurityGroupRule = withRules(
   Type.Object({
@@ -333,7 +333,7 @@ const SecurityGroupRule = withRules(
   },
 );
 
-export const SecurityGroup: OpenStackKind = {
+export const SecurityGroup = {
   kind: 'SecurityGroup',
   plural: 'securitygroups',
   shortNames: ['ossg'],
@@ -379,9 +379,9 @@ export const SecurityGroup: OpenStackKind = {
     ),
     tags: Type.Optional(Tags()),
   }),
-};
+} satisfies OpenStackKind;
 
-export const FloatingIP: OpenStackKind = {
+export const FloatingIP = {
   kind: 'FloatingIP',
   plural: 'floatingips',
   shortNames: ['osfip'],
@@ -420,4 +420,4 @@ export const FloatingIP: OpenStackKind = {
     tags: Type.Optional(Tags()),
   }),
   columns: [{ name: 'Address', type: 'string', jsonPath: '.status.resource.floatingIPAddress' }],
-};
+} satisfies OpenStackKind;
