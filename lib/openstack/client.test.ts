@@ -1,12 +1,17 @@
 // The client against the real api-server on loopback, and relays in front of it that record
 // what was sent and fail requests on purpose (see live-cloud.suite.ts).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../exec.js';
 import { createLogger } from '../log.js';
 import { type ClientOptions, OpenStackClient } from './client.js';
 import { parseCloudsYaml } from './config.js';
 import {
   BadRequest,
+  ConfigurationError,
   Conflict,
   ConnectionFailed,
   EndpointNotFound,
@@ -15,7 +20,7 @@ import {
   ServerError,
   Unauthorized,
 } from './errors.js';
-import { type LiveCloud, type RecordedRequest, startLiveCloud } from './live-cloud.suite.js';
+import { type LiveCloud, type RecordedRequest, startLiveCloud, startRelay } from './live-cloud.suite.js';
 
 const ALICE_PASSWORD = 'alice-Long-Secret-pw';
 const FAST_RETRIES: ClientOptions['retry'] = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 };
@@ -129,6 +134,53 @@ describe('authentication and the catalog', () => {
     const cautious = client(aliceCloud(), { expiryMarginMs: 10 * 24 * 3600_000 }).session;
     expect((await cautious.token()).value).not.toBe((await cautious.token()).value);
     expect(count(live.front.requests, 'POST', AUTH) - before).toBe(2);
+  });
+
+  it('speaks TLS to a server its CA vouches for, refuses an unknown certificate, and skips the check when insecure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overcast-client-tls-'));
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    await run([
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    const cert = readFileSync(certFile, 'utf8');
+    const secure = await startRelay(live.directUrl, { key: readFileSync(keyFile, 'utf8'), cert });
+    try {
+      const base = aliceCloud();
+      const overTls = { ...base, auth: { ...base.auth, auth_url: `${secure.url}/identity` } };
+      expect(await client(overTls, { ca: cert }).projectId()).toBe(projectId);
+      expect(await client({ ...overTls, cacert: certFile }).projectId()).toBe(projectId);
+      expect(await client({ ...overTls, verify: false }).projectId()).toBe(projectId);
+      const unknown = await client(overTls, { retry: { maxAttempts: 1 } })
+        .projectId()
+        .catch((error: unknown) => error);
+      expect(unknown).toBeInstanceOf(ConnectionFailed);
+      expect((unknown as ConnectionFailed).code).toMatch(/SELF_SIGNED/);
+      const missing = join(dir, 'missing.pem');
+      expect(() => client({ ...overTls, cacert: missing })).toThrow(
+        new ConfigurationError(`cloud "nebula": cacert ${missing} cannot be read (ENOENT)`),
+      );
+    } finally {
+      await secure.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('picks the interface and region asked for, per client or per service, and honours endpoint overrides', async () => {

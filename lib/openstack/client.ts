@@ -11,7 +11,7 @@ import {
   versionedBaseUrl,
 } from './catalog.js';
 import type { CloudConfig } from './config.js';
-import { errorFromResponse, redactSecrets } from './errors.js';
+import { ConfigurationError, errorFromResponse, redactSecrets } from './errors.js';
 import { describeUrl, type HttpResponse, Transport } from './http.js';
 import { type Page, type PaginateOptions, paginate } from './pagination.js';
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy, withRetries } from './retry.js';
@@ -63,6 +63,16 @@ export interface ServiceOptions {
   microversion?: string;
 }
 
+function readCaFile(cloud: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigurationError(
+      `cloud "${cloud}": cacert ${path} cannot be read (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+}
+
 /** `url` with `query` appended: arrays as repeated keys, undefined values left out. */
 function withQuery(url: string, query: RequestOptions['query']): URL {
   const target = new URL(url);
@@ -86,7 +96,7 @@ export class OpenStackClient {
     readonly cloud: CloudConfig,
     private readonly options: ClientOptions = {},
   ) {
-    const ca = options.ca ?? (cloud.cacert ? readFileSync(cloud.cacert) : undefined);
+    const ca = options.ca ?? (cloud.cacert ? readCaFile(cloud.name, cloud.cacert) : undefined);
     this.transport = new Transport({ ...(ca === undefined ? {} : { ca }), verify: cloud.verify });
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? cloud.apiTimeoutMs ?? 60_000;

@@ -1,8 +1,16 @@
 // For the client's tests: the real api-server listening on loopback with its catalog pointing
-// at where it really listens, and relays (plain node:http servers forwarding to it) that record
+// at where it really listens, and relays (plain node:http(s) servers forwarding to it) that record
 // what the client sent and can fail requests on purpose: answer 5xx, reset the connection,
 // never answer, or echo what they received. (`.suite.ts` keeps it out of the build.)
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startTestCloud, type TestCloud } from '../../api-server/common/test-cloud.suite.js';
 
@@ -30,20 +38,26 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-function listen(server: Server): Promise<string> {
+function listen(server: Server, scheme: string): Promise<string> {
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+      resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`),
     );
   });
 }
 
+/** PEM key and certificate for a relay that speaks HTTPS. */
+export interface TlsIdentity {
+  key: string;
+  cert: string;
+}
+
 /** A relay to `upstream` (an origin), forwarding everything it is not told to fail. */
-export async function startRelay(upstream: string): Promise<Relay> {
+export async function startRelay(upstream: string, tls?: TlsIdentity): Promise<Relay> {
   const target = new URL(upstream);
   const requests: RecordedRequest[] = [];
   const failures: { remaining: number; method?: string; path: RegExp; failure: Failure }[] = [];
-  const server = createServer((incoming, outgoing) => {
+  const handle = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     const method = incoming.method ?? 'GET';
     const url = incoming.url ?? '/';
     requests.push({ method, url, headers: incoming.headers });
@@ -94,8 +108,9 @@ export async function startRelay(upstream: string): Promise<Relay> {
     );
     forwarded.on('error', () => outgoing.destroy());
     incoming.pipe(forwarded);
-  });
-  const url = await listen(server);
+  };
+  const server: Server = tls ? createTlsServer(tls, handle) : createServer(handle);
+  const url = await listen(server, tls ? 'https' : 'http');
   return {
     url,
     requests,
