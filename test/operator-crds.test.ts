@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunResult, run } from '../lib/exec.js';
 import { GROUP, type KindSpec, type OpenStackKind, VERSION } from '../operator/crds/convention.js';
 import { ApplicationCredential, Project } from '../operator/crds/identity.js';
+import { Image } from '../operator/crds/image.js';
 import { KINDS } from '../operator/crds/kinds.js';
 import { Network, Port, Subnet } from '../operator/crds/network.js';
 import { required } from './harness/inject.js';
@@ -273,7 +274,7 @@ describe('operator CRDs on a real kube-apiserver', () => {
       await kubectl(['apply', '-f', '-'], manifest(Network, 'net', { resource: { mtu: 1400 } }));
     });
 
-    it('values the cloud would refuse: a host address as CIDR, the wrong family, a role binding naming two subjects', async () => {
+    it('values the cloud would refuse: a host address as CIDR, the wrong family, a pool outside the CIDR, a short hash, a role binding naming two subjects', async () => {
       expect(
         await refusal(manifest(Subnet, 'host', { resource: { networkRef: 'net', cidr: '10.1.0.1/24' } })),
       ).toContain('must be a network address in CIDR notation, such as 10.0.0.0/24');
@@ -282,6 +283,24 @@ describe('operator CRDs on a real kube-apiserver', () => {
           manifest(Subnet, 'v6', { resource: { networkRef: 'net', cidr: '10.1.0.0/24', ipVersion: 6 } }),
         ),
       ).toContain('cidr must be of the family of ipVersion');
+      const outside = manifest(Subnet, 'pools', {
+        resource: {
+          networkRef: 'net',
+          cidr: '10.1.0.0/24',
+          allocationPools: [{ start: '10.1.0.10', end: '10.1.1.9' }],
+        },
+      });
+      expect(await refusal(outside)).toContain('allocationPools must lie inside cidr');
+      const shortHash = manifest(Image, 'short-hash', {
+        resource: {
+          content: {
+            url: 'https://images.example/cirros.img',
+            diskFormat: 'qcow2',
+            expectedHash: { algorithm: 'sha256', value: 'c8fc807773e5354afe61636071771906' },
+          },
+        },
+      });
+      expect(await refusal(shortHash)).toContain('value must be a whole hex digest of algorithm');
       const twoSubjects = manifest(Project, 'p', {
         resource: { roleBindings: [{ role: 'member', user: 'alice', group: 'devs' }] },
       });

@@ -2,7 +2,7 @@
 // or an existing image imported.
 import { Type } from '@sinclair/typebox';
 import type { OpenStackKind } from './convention.js';
-import { Name, ObjectWithImmutable, Ref, Str, StringEnum, StringMap, Tags } from './primitives.js';
+import { Name, ObjectWithImmutable, Ref, Str, StringEnum, StringMap, Tags, withRules } from './primitives.js';
 
 const DISK_FORMATS = [
   'raw',
@@ -26,16 +26,21 @@ const Hash = Type.Object({
   value: Str(128, { pattern: '^[0-9a-fA-F]+$', description: 'Hex digest.' }),
 });
 
+const ExpectedHash = withRules(
+  { ...Hash, description: 'Hash the downloaded data must have; the upload is refused otherwise.' },
+  {
+    rule: "size(self.value) == {'md5': 32, 'sha256': 64, 'sha512': 128}[self.algorithm]",
+    message: 'value must be a whole hex digest of algorithm',
+  },
+);
+
 const Content = Type.Object(
   {
     url: Str(2048, {
       pattern: '^https?://',
       description: 'http(s) URL the operator downloads the data from.',
     }),
-    expectedHash: Type.Optional({
-      ...Hash,
-      description: 'Hash the downloaded data must have; the upload is refused otherwise.',
-    }),
+    expectedHash: Type.Optional(ExpectedHash),
     diskFormat: StringEnum(DISK_FORMATS),
     containerFormat: Type.Optional(StringEnum(CONTAINER_FORMATS, { default: 'bare' })),
   },

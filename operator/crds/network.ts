@@ -27,6 +27,7 @@ const IPPrefix = (description: string) =>
     rule: 'isCIDR(self) || isIP(self)',
     message: 'must be an IP address or a CIDR',
   });
+const MacAddress = () => Str(17, { pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$' });
 const Route = Type.Object({
   destination: Cidr('Destination network.'),
   nextHop: IPAddress('Next hop address.'),
@@ -145,6 +146,13 @@ export const Subnet = {
       message: 'cidr must be of the family of ipVersion',
     },
     {
+      rule:
+        '!has(self.allocationPools) || !isCIDR(self.cidr) || self.allocationPools.all(pool, ' +
+        '!isIP(pool.start) || !isIP(pool.end) || ' +
+        '(cidr(self.cidr).containsIP(pool.start) && cidr(self.cidr).containsIP(pool.end)))',
+      message: 'allocationPools must lie inside cidr',
+    },
+    {
       rule: 'self.ipVersion == 6 || !(has(self.ipv6AddressMode) || has(self.ipv6RAMode))',
       message: 'ipv6AddressMode and ipv6RAMode need ipVersion 6',
     },
@@ -236,7 +244,7 @@ export const Port = {
         networkRef: Ref('Network object the port is on.'),
         projectRef: ProjectRef(),
         adminStateUp: AdminStateUp(),
-        macAddress: Type.Optional(Str(17, { pattern: '^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$' })),
+        macAddress: Type.Optional(MacAddress()),
         fixedIPs: Type.Optional(
           List(
             withRules(
@@ -265,7 +273,7 @@ export const Port = {
           List(
             Type.Object({
               ipAddress: IPPrefix('Address or CIDR the port may also send from.'),
-              macAddress: Type.Optional(Str(17)),
+              macAddress: Type.Optional(MacAddress()),
             }),
             16,
             'Extra addresses allowed through port security.',
