@@ -272,6 +272,11 @@ describe('routers', () => {
     });
     expectError(await net(admin, 'DELETE', `/v2.0/ports/${gatewayPorts[0].id}`), 409, 'L3PortInUse');
     expectError(await net(admin, 'DELETE', `/v2.0/networks/${publicNet.id}`), 409, 'NetworkInUse');
+    expectError(
+      await net(admin, 'PUT', `/v2.0/networks/${publicNet.id}`, { network: { 'router:external': false } }),
+      409,
+      'ExternalNetworkInUse',
+    );
 
     expect(
       (await setGateway(alice.token, router.id, { network_id: publicNet.id, enable_snat: false })).status,

@@ -247,13 +247,24 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
           );
         }
       }
+      const external = readBoolean(attributes, 'router:external') ?? network.external;
+      // A router's gateway port (the l3 area's) needs its network external, as in Neutron.
+      if (network.external && !external) {
+        const gateways = await portsOfNetwork(trx, network.id);
+        if (gateways.some((port) => port.deviceOwner === 'network:router_gateway')) {
+          throw new Conflict(
+            `External network ${network.id} cannot be updated to be made non-external, since it has existing gateway ports.`,
+            'ExternalNetworkInUse',
+          );
+        }
+      }
       const record: NetworkRecord = {
         ...network,
         name: readString(attributes, 'name') ?? network.name,
         description: readString(attributes, 'description') ?? network.description,
         adminStateUp: readBoolean(attributes, 'admin_state_up') ?? network.adminStateUp,
         shared,
-        external: readBoolean(attributes, 'router:external') ?? network.external,
+        external,
         portSecurityEnabled: readBoolean(attributes, 'port_security_enabled') ?? network.portSecurityEnabled,
         updatedAt: isoNow(),
         revisionNumber: network.revisionNumber + 1,
