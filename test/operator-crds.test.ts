@@ -72,7 +72,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await kubectl(['delete', 'namespace', namespace, 'nebula', '--ignore-not-found', '--wait=false']);
+  // Waited for, so that a later test applying the example finds no namespace still terminating.
+  await kubectl(['delete', 'namespace', namespace, 'nebula', '--ignore-not-found', '--timeout=90s']);
 });
 
 describe('operator CRDs on a real kube-apiserver', () => {
@@ -131,6 +132,11 @@ describe('operator CRDs on a real kube-apiserver', () => {
     );
     for (const kind of KINDS)
       expect(listed.some((name) => name.startsWith(`${kind.kind.toLowerCase()}.`))).toBe(true);
+    // As a table, one block per kind, each with the common columns.
+    const tables = (await kubectl(['get', 'openstack', '-n', 'nebula'])).stdout;
+    const headers = tables.split('\n').filter((line) => line.startsWith('NAME '));
+    expect(headers).toHaveLength(KINDS.length);
+    for (const header of headers) expect(header).toMatch(/^NAME\s+ID\s+AVAILABLE\s+(\w+\s+)?MESSAGE\s+AGE$/);
   });
 
   it('fills the defaults of the schema', async () => {
