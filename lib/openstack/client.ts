@@ -11,8 +11,8 @@ import {
   versionedBaseUrl,
 } from './catalog.js';
 import type { CloudConfig } from './config.js';
-import { ConfigurationError, errorFromResponse, redactSecrets } from './errors.js';
-import { describeUrl, type HttpResponse, Transport } from './http.js';
+import { ConfigurationError, OpenStackError, redactSecrets } from './errors.js';
+import { describeUrl, failureOf, type HttpResponse, requestIdOf, Transport } from './http.js';
 import { type Page, type PaginateOptions, paginate } from './pagination.js';
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy, withRetries } from './retry.js';
 import { AuthSession } from './session.js';
@@ -175,30 +175,23 @@ export class OpenStackClient {
       this.session.invalidate(token);
       response = await this.sendOnce(method, url, (await this.session.token()).value, options);
     }
-    const requestId = (response.headers['x-openstack-request-id'] ??
-      response.headers['x-compute-request-id']) as string | undefined;
-    const contentType = String(response.headers['content-type'] ?? '');
-    if (response.status >= 400) {
-      throw errorFromResponse(
-        { method, url: describeUrl(url) },
-        {
-          status: response.status,
-          contentType,
-          text: response.body.toString('utf8'),
-          requestId,
-          retryAfter: response.headers['retry-after'],
-        },
-        this.session.secrets(),
+    const context = { method, url: describeUrl(url) };
+    if (response.status >= 400) throw failureOf(context, response, this.session.secrets());
+    const isJson = String(response.headers['content-type'] ?? '').includes('json');
+    let body: unknown;
+    try {
+      body = isJson && response.body.length > 0 ? JSON.parse(response.body.toString('utf8')) : undefined;
+    } catch {
+      throw new OpenStackError(
+        `${method} ${context.url} answered ${response.status} with JSON that does not parse`,
       );
     }
     return {
       status: response.status,
       headers: response.headers,
-      body: (contentType.includes('json') && response.body.length > 0
-        ? JSON.parse(response.body.toString('utf8'))
-        : undefined) as T,
+      body: body as T,
       raw: response.body,
-      requestId,
+      requestId: requestIdOf(response),
     };
   }
 
@@ -237,7 +230,7 @@ export class OpenStackClient {
         method,
         url: redactSecrets(describeUrl(url), this.session.secrets()),
         status: response.status,
-        requestId: response.headers['x-openstack-request-id'],
+        requestId: requestIdOf(response),
         ms: Date.now() - started,
       },
       'OpenStack call',

@@ -1,9 +1,10 @@
 // One HTTP exchange over node:http/https with kept-alive connections, a deadline, and the
 // cloud's CA: the only place bytes meet the network. It throws ConnectionFailed when no
-// answer came and returns every answer, whatever its status; errors by status come later.
+// answer came and returns every answer, whatever its status; callers that want an answer of
+// 400 or more as its typed error ask failureOf.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { ConnectionFailed, type RequestContext } from './errors.js';
+import { ConnectionFailed, errorFromResponse, type HttpError, type RequestContext } from './errors.js';
 
 export interface HttpRequest {
   method: string;
@@ -33,6 +34,31 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 /** The URL as errors and logs show it: no user info, which could carry credentials. */
 export function describeUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}${url.search}`;
+}
+
+/** The request id OpenStack services put on their answers (Nova's older header too). */
+export function requestIdOf(response: HttpResponse): string | undefined {
+  const id = response.headers['x-openstack-request-id'] ?? response.headers['x-compute-request-id'];
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The typed error an answer of 400 or more stands for, `secrets` masked out of it. */
+export function failureOf(
+  request: RequestContext,
+  response: HttpResponse,
+  secrets: readonly string[],
+): HttpError {
+  return errorFromResponse(
+    request,
+    {
+      status: response.status,
+      contentType: String(response.headers['content-type'] ?? ''),
+      text: response.body.toString('utf8'),
+      requestId: requestIdOf(response),
+      retryAfter: response.headers['retry-after'],
+    },
+    secrets,
+  );
 }
 
 export class Transport {

@@ -5,8 +5,8 @@ import type { Logger } from '../log.js';
 import type { CatalogService } from './catalog.js';
 import { versionedBaseUrl } from './catalog.js';
 import type { CloudAuth, CloudConfig } from './config.js';
-import { ConfigurationError, errorFromResponse, OpenStackError } from './errors.js';
-import { describeUrl, type Transport } from './http.js';
+import { ConfigurationError, OpenStackError } from './errors.js';
+import { describeUrl, failureOf, type Transport } from './http.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.js';
 
 export interface Token {
@@ -166,19 +166,8 @@ export class AuthSession {
           body,
           timeoutMs: this.timeoutMs,
         });
-        if (answer.status >= 400) {
-          throw errorFromResponse(
-            { method: 'POST', url: describeUrl(url) },
-            {
-              status: answer.status,
-              contentType: String(answer.headers['content-type'] ?? ''),
-              text: answer.body.toString('utf8'),
-              requestId: answer.headers['x-openstack-request-id'] as string | undefined,
-              retryAfter: answer.headers['retry-after'],
-            },
-            this.secrets(),
-          );
-        }
+        if (answer.status >= 400)
+          throw failureOf({ method: 'POST', url: describeUrl(url) }, answer, this.secrets());
         return answer;
       },
       'POST',
