@@ -8,8 +8,9 @@ import { type Database, openDatabase } from '../../../lib/db/database.js';
 import { migrateToLatest } from '../../../lib/db/migrations.js';
 import { withTransaction } from '../../../lib/db/transaction.js';
 import { createLogger } from '../../../lib/log.js';
+import { CHANGE_METHOD, CHANGES_TOPIC, type ChangeMessage } from '../../../lib/messages/network-changes.js';
 import { coreMigrations } from './migrations.js';
-import { CHANGE_METHOD, CHANGES_TOPIC, type ChangeMessage, OutboxRelay, recordChange } from './outbox.js';
+import { OutboxRelay, recordChange } from './outbox.js';
 import type { CoreTables } from './tables.js';
 
 const quiet = { info() {}, warn() {} };

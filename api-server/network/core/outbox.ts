@@ -19,8 +19,6 @@ import {
 } from '../../../lib/messages/network-changes.js';
 import type { CoreTables } from './tables.js';
 
-export { CHANGE_METHOD, CHANGES_TOPIC, type ChangeMessage } from '../../../lib/messages/network-changes.js';
-
 export interface Change {
   kind: ChangeKind;
   action: ChangeAction;
