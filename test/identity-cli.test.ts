@@ -1,63 +1,41 @@
 // The seeds' identity walk-through, driven by the real `openstack` CLI (Debian's
 // python-openstackclient) against `overcast up`, on SQLite and on MariaDB.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
 import { OPENSTACK_COMMAND } from '../lib/kit/openstack.js';
-import { createDatabaseFor, type Dialect } from './harness/databases.js';
-import { apiPort, OVERCAST, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+import type { Dialect } from './harness/databases.js';
+import { type CliCloud, startCliCloud } from './harness/openstack-cli.js';
+import { OVERCAST } from './harness/overcast-up.js';
 
 describe.each(['sqlite', 'mysql'] as const)(
   'identity walk-through with the openstack CLI on %s',
   (dialect: Dialect) => {
-    let workDir: string;
-    let up: RunningUp;
-    let adminEnv: Record<string, string>;
-    let baseUrl: string;
-
-    /** Runs `openstack` with the admin's credentials, optionally overridden. */
-    const openstack = (args: string[], overrides: Record<string, string> = {}) =>
-      run([OPENSTACK_COMMAND, ...args], {
-        allowFailure: true,
-        timeoutMs: 60_000,
-        env: { PATH: '/usr/bin:/bin', HOME: workDir, ...adminEnv, ...overrides },
-      });
+    let cli: CliCloud;
 
     beforeAll(async () => {
-      workDir = await mkdtemp(join(tmpdir(), `overcast-identity-${dialect}-`));
-      const databaseUrl = await createDatabaseFor(dialect, workDir);
-      const port = await apiPort();
-      baseUrl = `http://127.0.0.1:${port}`;
-      up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`], {
-        OVERCAST_DATABASE_URL: databaseUrl,
-      });
-      adminEnv = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
+      cli = await startCliCloud(dialect, 'identity', { commandTimeoutMs: 60_000 });
     });
 
-    afterAll(async () => {
-      await up?.stop();
-      await rm(workDir, { recursive: true, force: true });
-    });
+    afterAll(() => cli?.stop());
 
     it('issues a project-scoped token and shows the catalog of every service', async () => {
-      const token = await openstack(['token', 'issue', '-f', 'json']);
+      const token = await cli.openstack(['token', 'issue', '-f', 'json']);
       expect(token.code, token.stderr).toBe(0);
       expect(JSON.parse(token.stdout)).toMatchObject({ id: expect.stringMatching(/^gAAAAA/) });
-      const catalog = await openstack(['catalog', 'list', '-f', 'json']);
+      const catalog = await cli.openstack(['catalog', 'list', '-f', 'json']);
       const types = JSON.parse(catalog.stdout).map((entry: { Type: string }) => entry.Type);
       expect(types.sort()).toEqual(['compute', 'identity', 'image', 'network', 'placement']);
-      const services = JSON.parse((await openstack(['service', 'list', '-f', 'json'])).stdout);
+      const services = JSON.parse((await cli.openstack(['service', 'list', '-f', 'json'])).stdout);
       expect(services).toHaveLength(5);
-      const endpoints = JSON.parse((await openstack(['endpoint', 'list', '-f', 'json'])).stdout);
+      const endpoints = JSON.parse((await cli.openstack(['endpoint', 'list', '-f', 'json'])).stdout);
       expect(endpoints).toHaveLength(15);
-      expect(endpoints.map((e: { URL: string }) => e.URL)).toContain(`${baseUrl}/compute/v2.1`);
+      expect(endpoints.map((e: { URL: string }) => e.URL)).toContain(`${cli.baseUrl}/compute/v2.1`);
     });
 
     it('creates a domain, the Nebula project, its admin user and a role assignment', async () => {
-      expect((await openstack(['domain', 'create', 'nebula-domain'])).code).toBe(0);
-      const project = await openstack([
+      expect((await cli.openstack(['domain', 'create', 'nebula-domain'])).code).toBe(0);
+      const project = await cli.openstack([
         'project',
         'create',
         '--domain',
@@ -74,7 +52,7 @@ describe.each(['sqlite', 'mysql'] as const)(
         description: 'Nebula Inc',
         domain_id: 'default',
       });
-      const user = await openstack([
+      const user = await cli.openstack([
         'user',
         'create',
         '--domain',
@@ -84,7 +62,7 @@ describe.each(['sqlite', 'mysql'] as const)(
         'nebula_admin',
       ]);
       expect(user.code, user.stderr).toBe(0);
-      const role = await openstack([
+      const role = await cli.openstack([
         'role',
         'add',
         '--project',
@@ -94,7 +72,7 @@ describe.each(['sqlite', 'mysql'] as const)(
         'member',
       ]);
       expect(role.code, role.stderr).toBe(0);
-      const assignments = await openstack([
+      const assignments = await cli.openstack([
         'role',
         'assignment',
         'list',
@@ -115,13 +93,13 @@ describe.each(['sqlite', 'mysql'] as const)(
         OS_PASSWORD: 'Nebula-Pass1',
         OS_PROJECT_NAME: 'nebula',
       };
-      expect((await openstack(['token', 'issue'], asNebulaAdmin)).code).toBe(0);
-      expect((await openstack(['user', 'set', '--disable', 'nebula_admin'])).code).toBe(0);
-      const refused = await openstack(['token', 'issue'], asNebulaAdmin);
+      expect((await cli.openstack(['token', 'issue'], asNebulaAdmin)).code).toBe(0);
+      expect((await cli.openstack(['user', 'set', '--disable', 'nebula_admin'])).code).toBe(0);
+      const refused = await cli.openstack(['token', 'issue'], asNebulaAdmin);
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(/HTTP 401/);
-      expect((await openstack(['user', 'set', '--enable', 'nebula_admin'])).code).toBe(0);
-      expect((await openstack(['token', 'issue'], asNebulaAdmin)).code).toBe(0);
+      expect((await cli.openstack(['user', 'set', '--enable', 'nebula_admin'])).code).toBe(0);
+      expect((await cli.openstack(['token', 'issue'], asNebulaAdmin)).code).toBe(0);
     });
 
     it('lets a member read but not create users, and refuses duplicate names with 409', async () => {
@@ -130,11 +108,11 @@ describe.each(['sqlite', 'mysql'] as const)(
         OS_PASSWORD: 'Nebula-Pass1',
         OS_PROJECT_NAME: 'nebula',
       };
-      const denied = await openstack(['user', 'create', '--password', 'x', 'intruder'], asMember);
+      const denied = await cli.openstack(['user', 'create', '--password', 'x', 'intruder'], asMember);
       expect(denied.stderr).toMatch(
         /not authorized to perform the requested action: identity:create_user.*HTTP 403/,
       );
-      const duplicate = await openstack(['project', 'create', '--domain', 'default', 'nebula']);
+      const duplicate = await cli.openstack(['project', 'create', '--domain', 'default', 'nebula']);
       expect(duplicate.stderr).toMatch(/HTTP 409/);
     });
 
@@ -144,7 +122,7 @@ describe.each(['sqlite', 'mysql'] as const)(
         OS_PASSWORD: 'Nebula-Pass1',
         OS_PROJECT_NAME: 'nebula',
       };
-      const created = await openstack(
+      const created = await cli.openstack(
         [
           'application',
           'credential',
@@ -162,7 +140,7 @@ describe.each(['sqlite', 'mysql'] as const)(
       expect(created.code, created.stderr).toBe(0);
       const credential = JSON.parse(created.stdout);
       expect(credential).toMatchObject({ name: 'ci-cred', secret: 'ci-secret-1', unrestricted: false });
-      const listed = await openstack(['application', 'credential', 'list', '-f', 'json'], asNebulaAdmin);
+      const listed = await cli.openstack(['application', 'credential', 'list', '-f', 'json'], asNebulaAdmin);
       expect(listed.stdout).toContain('ci-cred');
       expect(listed.stdout).not.toContain('ci-secret-1');
 
@@ -176,22 +154,24 @@ describe.each(['sqlite', 'mysql'] as const)(
         OS_USER_DOMAIN_NAME: '',
         OS_PROJECT_DOMAIN_NAME: '',
       });
-      const issued = await openstack(['token', 'issue', '-f', 'json'], asCredential('ci-secret-1'));
+      const issued = await cli.openstack(['token', 'issue', '-f', 'json'], asCredential('ci-secret-1'));
       expect(issued.code, issued.stderr).toBe(0);
       const token = JSON.parse(issued.stdout);
       expect(token.project_id).toBe(credential.project_id);
-      const validated = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+      const validated = await fetch(`${cli.baseUrl}/identity/v3/auth/tokens`, {
         headers: { 'x-auth-token': token.id, 'x-subject-token': token.id },
       });
       const body = (await validated.json()) as { token: { roles: { name: string }[]; methods: string[] } };
       expect(body.token.methods).toEqual(['application_credential']);
       expect(body.token.roles.map((role) => role.name)).toEqual(['reader']);
-      expect((await openstack(['token', 'issue'], asCredential('wrong-secret'))).stderr).toMatch(/HTTP 401/);
-
-      expect((await openstack(['application', 'credential', 'delete', 'ci-cred'], asNebulaAdmin)).code).toBe(
-        0,
+      expect((await cli.openstack(['token', 'issue'], asCredential('wrong-secret'))).stderr).toMatch(
+        /HTTP 401/,
       );
-      const afterDelete = await fetch(`${baseUrl}/identity/v3/auth/catalog`, {
+
+      expect(
+        (await cli.openstack(['application', 'credential', 'delete', 'ci-cred'], asNebulaAdmin)).code,
+      ).toBe(0);
+      const afterDelete = await fetch(`${cli.baseUrl}/identity/v3/auth/catalog`, {
         headers: { 'x-auth-token': token.id },
       });
       expect(afterDelete.status).toBe(401);
@@ -204,8 +184,8 @@ describe.each(['sqlite', 'mysql'] as const)(
           allowFailure: true,
           env: {
             PATH: '/usr/bin:/bin',
-            HOME: workDir,
-            OS_CLIENT_CONFIG_FILE: join(workDir, 'data', 'clouds.yaml'),
+            HOME: cli.workDir,
+            OS_CLIENT_CONFIG_FILE: join(cli.workDir, 'data', 'clouds.yaml'),
           },
         },
       );
@@ -215,15 +195,15 @@ describe.each(['sqlite', 'mysql'] as const)(
     });
 
     it('keeps tokens of the previous primary key valid across fernet-rotate, until the key is purged', async () => {
-      const token = JSON.parse((await openstack(['token', 'issue', '-f', 'json'])).stdout).id as string;
+      const token = JSON.parse((await cli.openstack(['token', 'issue', '-f', 'json'])).stdout).id as string;
       const validate = async () =>
         (
-          await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+          await fetch(`${cli.baseUrl}/identity/v3/auth/tokens`, {
             headers: { 'x-auth-token': token, 'x-subject-token': token },
           })
         ).status;
       const rotate = () =>
-        run([OVERCAST, 'manage', 'fernet-rotate', '--data-dir', join(workDir, 'data')], {
+        run([OVERCAST, 'manage', 'fernet-rotate', '--data-dir', join(cli.workDir, 'data')], {
           timeoutMs: 30_000,
         });
       expect((await rotate()).stdout).toMatch(/primary key is now 2/);
@@ -234,11 +214,11 @@ describe.each(['sqlite', 'mysql'] as const)(
       expect((await rotate()).stdout).toMatch(/removed 1/);
       await new Promise((resolve) => setTimeout(resolve, 6_000));
       expect(await validate()).toBe(401);
-      expect((await openstack(['token', 'issue'])).code).toBe(0);
+      expect((await cli.openstack(['token', 'issue'])).code).toBe(0);
     });
 
     it('answers bad and revoked tokens the way Keystone does', async () => {
-      const auth = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+      const auth = await fetch(`${cli.baseUrl}/identity/v3/auth/tokens`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -246,7 +226,7 @@ describe.each(['sqlite', 'mysql'] as const)(
             identity: {
               methods: ['password'],
               password: {
-                user: { name: 'admin', domain: { id: 'default' }, password: adminEnv.OS_PASSWORD },
+                user: { name: 'admin', domain: { id: 'default' }, password: cli.adminEnv.OS_PASSWORD },
               },
             },
             scope: { project: { name: 'admin', domain: { id: 'default' } } },
@@ -257,7 +237,7 @@ describe.each(['sqlite', 'mysql'] as const)(
       const token = auth.headers.get('x-subject-token')!;
       const tampered = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
       const withToken = (authToken: string, subject: string, method = 'GET') =>
-        fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+        fetch(`${cli.baseUrl}/identity/v3/auth/tokens`, {
           method,
           headers: { 'x-auth-token': authToken, 'x-subject-token': subject },
         });
@@ -268,7 +248,7 @@ describe.each(['sqlite', 'mysql'] as const)(
       expect(second).toBe(token);
       expect((await withToken(token, token, 'DELETE')).status).toBe(204);
       expect((await withToken(token, token)).status).toBe(401);
-      const garbage = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+      const garbage = await fetch(`${cli.baseUrl}/identity/v3/auth/tokens`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"auth": ',
