@@ -319,6 +319,18 @@ describe('pagination', () => {
       projects.push(project.name);
     }
     expect(projects).toEqual(expect.arrayContaining(['admin', 'nebula']));
+
+    // Keystone pages nothing: a limit it ignores gives every project once, whether the page
+    // comes back longer than the limit or (asking for marker pages) exactly as long.
+    for (const limit of [1, projects.length]) {
+      const limited: string[] = [];
+      for await (const project of admin
+        .service('identity')
+        .list<{ name: string }>('/projects', 'projects', { limit })) {
+        limited.push(project.name);
+      }
+      expect(limited).toEqual(projects);
+    }
   });
 });
 

@@ -38,17 +38,21 @@ export function resolveLink(link: string, baseUrl: string): string {
   return new URL(link, base.origin).toString();
 }
 
-/** The URL of the page after `items`, by marker, when the caller's limit was filled. */
+const idOf = (item: unknown) => (isRecord(item) && typeof item.id === 'string' ? item.id : undefined);
+
+/**
+ * The URL of the page after `items`, by marker, when the page holds exactly the caller's limit
+ * (a longer page means the server ignored the limit, so it has nothing more to give).
+ */
 function markerUrl(
   currentUrl: string,
   items: readonly unknown[],
   limit: number | undefined,
 ): string | undefined {
-  if (limit === undefined || items.length < limit) return undefined;
-  const last = items.at(-1);
-  if (!isRecord(last) || typeof last.id !== 'string') return undefined;
+  const last = idOf(items.at(-1));
+  if (limit === undefined || items.length !== limit || last === undefined) return undefined;
   const url = new URL(currentUrl);
-  url.searchParams.set('marker', last.id);
+  url.searchParams.set('marker', last);
   url.searchParams.set('limit', String(limit));
   return url.toString();
 }
@@ -76,6 +80,8 @@ export async function* paginate<T>(
     first.searchParams.set('limit', String(options.limit));
     url = first.toString();
   }
+  let byMarker = false;
+  let previousFirstId: string | undefined;
   while (url !== undefined) {
     // A server that links a page to itself would otherwise be read forever.
     if (seen.has(url)) throw new OpenStackError(`pagination of ${collection} came back to ${url}`);
@@ -85,9 +91,12 @@ export async function* paginate<T>(
     if (!Array.isArray(items)) {
       throw new OpenStackError(`a page of ${collection} from ${url} has no "${collection}" list`);
     }
+    // A server that ignores markers (Keystone) answers the first page again: nothing new.
+    if (items.length === 0 || (byMarker && idOf(items[0]) === previousFirstId)) return;
     for (const item of items) yield item as T;
+    previousFirstId = idOf(items[0]);
     const link = nextLinkOf(page, collection);
+    byMarker = link === undefined;
     url = link !== undefined ? resolveLink(link, baseUrl) : markerUrl(url, items, options.limit);
-    if (items.length === 0) url = undefined;
   }
 }
