@@ -1,5 +1,4 @@
-// Sorting and paging through the API, in-process on SQLite, as openstacksdk and tempest use
-// them: following the `<collection>_links` next links from the first page, then the previous
+// Sorting and paging through the API, in-process on SQLite, as openstacksdk uses them: following the `<collection>_links` next links from the first page, then the previous
 // links back from the last, visits every item of each collection once, in the order of the
 // unpaged sorted list; a bad sort key, direction or limit is a 400, an unknown marker a 404
 // where Neutron answers one.
@@ -72,6 +71,12 @@ beforeAll(async () => {
   const admin = await cloud.adminToken();
   carol = await cloud.memberProject(admin, 'carol');
   dave = await cloud.memberProject(admin, 'dave');
+  const external = (
+    await net(admin, 'POST', '/v2.0/networks', { network: { name: 'public', 'router:external': true } })
+  ).body.network;
+  await net(admin, 'POST', '/v2.0/subnets', {
+    subnet: { network_id: external.id, ip_version: 4, cidr: '203.0.113.0/24' },
+  });
   // Names repeat so that sorting by name needs the id to break ties.
   const names = ['red', 'blue', 'red', 'green', 'blue'];
   for (const [index, name] of names.entries()) {
@@ -81,6 +86,8 @@ beforeAll(async () => {
     });
     await net(carol.token, 'POST', '/v2.0/ports', { port: { network_id: network.id, name } });
     await net(carol.token, 'POST', '/v2.0/security-groups', { security_group: { name: `${name}-${index}` } });
+    await net(carol.token, 'POST', '/v2.0/routers', { router: { name } });
+    await net(carol.token, 'POST', '/v2.0/floatingips', { floatingip: { floating_network_id: external.id } });
     if (index >= 3) unsharedNetworkId = network.id;
     else {
       await net(carol.token, 'POST', '/v2.0/rbac-policies', {
@@ -105,6 +112,8 @@ describe('walking every collection by its links', () => {
     'security-groups',
     'security-group-rules',
     'rbac-policies',
+    'routers',
+    'floatingips',
   ]) {
     it(`${collection}: next links walk the whole list forward, previous links back`, async () => {
       const all = (await unpaged(carol.token, collection, '')).map((item) => item.id);
@@ -121,7 +130,7 @@ describe('walking every collection by its links', () => {
   it('sorts by several keys, id breaking ties, and pages in that order with fields asked for', async () => {
     const query = 'sort_key=name&sort_dir=desc&sort_key=admin_state_up&sort_dir=asc';
     const sorted = await unpaged(carol.token, 'networks', query);
-    expect(sorted.map((network) => network.name)).toEqual(['red', 'red', 'green', 'blue', 'blue']);
+    expect(sorted.map((network) => network.name)).toEqual(['red', 'red', 'public', 'green', 'blue', 'blue']);
     const reds = sorted.filter((network) => network.name === 'red').map((network) => network.id);
     expect(reds).toEqual([...reds].sort());
     const { forward, backward } = await walk(
