@@ -585,6 +585,13 @@ describe('floating IPs', () => {
       floatingip: { port_id: port.id, fixed_ip_address: '10.9.0.250' },
     });
     expectError(wrongAddress, 400, 'BadRequest');
+    const addressOnly = await net(alice.token, 'PUT', `/v2.0/floatingips/${second.id}`, {
+      floatingip: { fixed_ip_address: port.fixed_ips[0].ip_address },
+    });
+    expectError(addressOnly, 400, 'BadRequest');
+    expect(addressOnly.body.NeutronError.message).toBe(
+      'Bad floatingip request: fixed_ip_address cannot be specified without a port_id.',
+    );
 
     const interfaceGone = await removeInterface(alice.token, router.id, { subnet_id: subnet.id });
     expectError(interfaceGone, 409, 'RouterInterfaceInUseByFloatingIP');

@@ -77,9 +77,13 @@ function floatingIpTarget(floatingIp: Pick<FloatingIpRecord, 'projectId'>) {
   return { project_id: floatingIp.projectId, tenant_id: floatingIp.projectId };
 }
 
+/** fixed_ip_address: which of the port's addresses to translate; only beside a port_id. */
 function readFixedAddress(attributes: Attributes): string | undefined {
   const value = attributes.fixed_ip_address;
   if (value === undefined || value === null) return undefined;
+  if (attributes.port_id === undefined || attributes.port_id === null) {
+    throw badFloatingIpRequest('fixed_ip_address cannot be specified without a port_id');
+  }
   const address = typeof value === 'string' ? parseAddress(value) : undefined;
   if (!address) {
     throw new BadRequest(
