@@ -63,13 +63,15 @@ export type ServiceCall = (
   contentType?: string,
 ) => Promise<{ status: number; body: Json }>;
 
-export async function startTestCloud(): Promise<TestCloud> {
+/** `image` overrides the image service's defaults (a project quota, a size cap). */
+export async function startTestCloud(image: Partial<Config['image']> = {}): Promise<TestCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'overcast-identity-'));
   // bcrypt at its lowest cost keeps tests fast; the cost is configuration, not logic.
   const config: Config = {
     ...defaultConfig(),
     dataDir,
     identity: { ...defaultConfig().identity, passwordHashRounds: 4 },
+    image: { ...defaultConfig().image, ...image },
   };
   const log = createLogger('test', 'silent');
   const database = await openDatabase('sqlite::memory:', { dataDir });

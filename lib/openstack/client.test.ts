@@ -20,7 +20,13 @@ import {
   ServerError,
   Unauthorized,
 } from './errors.js';
-import { type LiveCloud, type RecordedRequest, startLiveCloud, startRelay } from './live-cloud.suite.js';
+import {
+  type LiveCloud,
+  PROJECT_IMAGE_QUOTA_BYTES,
+  type RecordedRequest,
+  startLiveCloud,
+  startRelay,
+} from './live-cloud.suite.js';
 
 const ALICE_PASSWORD = 'alice-Long-Secret-pw';
 const FAST_RETRIES: ClientOptions['retry'] = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 };
@@ -385,6 +391,25 @@ describe('typed errors from real answers', () => {
       .catch((error: unknown) => error);
     expect(over).toBeInstanceOf(QuotaExceeded);
     expect(over).toMatchObject({ status: 409, type: 'OverQuota' });
+
+    const image = client().service('image');
+    const { id } = (
+      await image.post('/images', { name: 'too-big', disk_format: 'raw', container_format: 'bare' })
+    ).body;
+    const tooBig = await image
+      .put(`/images/${id}/file`, undefined, { rawBody: Buffer.alloc(PROJECT_IMAGE_QUOTA_BYTES + 1) })
+      .catch((error: unknown) => error);
+    expect(tooBig).toBeInstanceOf(QuotaExceeded);
+    expect(tooBig).toMatchObject({ status: 413 });
+    expect((tooBig as Error).message).toMatch(/Image exceeds the storage quota/);
+    const fits = await image.put(`/images/${id}/file`, undefined, {
+      rawBody: Buffer.alloc(PROJECT_IMAGE_QUOTA_BYTES),
+    });
+    expect(fits.status).toBe(204);
+    expect((await image.get(`/images/${id}`)).body).toMatchObject({
+      status: 'active',
+      size: PROJECT_IMAGE_QUOTA_BYTES,
+    });
   });
 });
 

@@ -133,6 +133,9 @@ export async function startRelay(upstream: string, tls?: TlsIdentity): Promise<R
   };
 }
 
+/** Image data each project may store, small enough for a test to pass it. */
+export const PROJECT_IMAGE_QUOTA_BYTES = 4096;
+
 export interface LiveCloud {
   test: TestCloud;
   /** Where the api-server itself listens. */
@@ -151,7 +154,7 @@ export interface LiveCloud {
  * network endpoint, through `regionTwo`.
  */
 export async function startLiveCloud(): Promise<LiveCloud> {
-  const test = await startTestCloud();
+  const test = await startTestCloud({ projectQuotaBytes: PROJECT_IMAGE_QUOTA_BYTES });
   await test.app.listen({ host: '127.0.0.1', port: 0 });
   const directUrl = `http://127.0.0.1:${(test.app.server.address() as AddressInfo).port}`;
   const front = await startRelay(directUrl);
