@@ -227,9 +227,9 @@ describe('finding clouds.yaml and secure.yaml', () => {
       'clouds: {home: {auth_type: token, auth: {auth_url: h, token: t}}}',
     );
     writeFileSync(join(home, '.config', 'openstack', 'secure.yaml'), SECURE);
-    expect(loadCloudConfig({ cloud: 'home' }, { cwd, home, env: {} }).authType).toBe('token');
+    expect(loadCloudConfig({ cloud: 'home', env: {} }, { cwd, home }).authType).toBe('token');
     writeFileSync(join(cwd, 'clouds.yml'), CLOUDS);
-    expect(loadCloudConfig({ cloud: 'overcast' }, { cwd, home, env: {} }).auth.password).toBe(
+    expect(loadCloudConfig({ cloud: 'overcast', env: {} }, { cwd, home }).auth.password).toBe(
       's3cret-password',
     );
   });
@@ -244,7 +244,7 @@ describe('finding clouds.yaml and secure.yaml', () => {
       OS_CLOUD: 'appcred',
     };
     expect(
-      loadCloudConfig({}, { cwd: tempDir(), home: tempDir(), env }).auth.application_credential_secret,
+      loadCloudConfig({ env }, { cwd: tempDir(), home: tempDir() }).auth.application_credential_secret,
     ).toBe('app-cred-secret');
     const xdg = tempDir();
     mkdirSync(join(xdg, 'openstack'));
@@ -253,7 +253,7 @@ describe('finding clouds.yaml and secure.yaml', () => {
       JSON.stringify({ clouds: { j: { auth: { auth_url: 'u', token: 't' }, auth_type: 'token' } } }),
     );
     expect(
-      loadCloudConfig({ cloud: 'j' }, { cwd: tempDir(), home: tempDir(), env: { XDG_CONFIG_HOME: xdg } })
+      loadCloudConfig({ cloud: 'j', env: { XDG_CONFIG_HOME: xdg } }, { cwd: tempDir(), home: tempDir() })
         .authType,
     ).toBe('token');
   });

@@ -90,7 +90,7 @@ export interface CloudSelection {
   cloud?: string;
   /** `--os-region-name`; overrides OS_REGION_NAME and the cloud's region_name. */
   regionName?: string;
-  /** The environment; the operator passes none. */
+  /** The environment (process.env for loadCloudConfig when absent); the operator passes none. */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -393,12 +393,12 @@ export function findConfigFile(base: 'clouds' | 'secure', where: SearchLocations
 /** As `openstack --os-cloud <cloud>` finds its cloud: config files searched, the environment read. */
 export function loadCloudConfig(
   selection: CloudSelection = {},
-  where: Partial<SearchLocations> = {},
+  where: Partial<Pick<SearchLocations, 'cwd' | 'home'>> = {},
 ): CloudConfig {
   const locations: SearchLocations = {
     cwd: where.cwd ?? process.cwd(),
     home: where.home ?? homedir(),
-    env: where.env ?? selection.env ?? process.env,
+    env: selection.env ?? process.env,
   };
   const cloudsPath = findConfigFile('clouds', locations);
   const securePath = findConfigFile('secure', locations);
