@@ -1,5 +1,6 @@
 // Overcast as a benchmark subject: `bin/overcast up` (the compiled all-in-one on SQLite and the
-// in-process bus) in a data directory of its own on a free loopback port, stopped exactly.
+// in-process bus, or on a database it is given) in a data directory of its own on a free
+// loopback port, stopped exactly.
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,20 +42,32 @@ export async function buildOvercast(): Promise<string | undefined> {
   return `npm run build failed (exit ${result.code})${errors.length > 0 ? `: ${errors.join(' | ')}` : ''}`;
 }
 
-export async function startOvercast(ctx: KitContext): Promise<OvercastServer> {
+export interface OvercastOptions {
+  /** Names the data directory and the log, for runs that start more than one (default `overcast`). */
+  name?: string;
+  /** A mysql:// URL of an empty database (default: SQLite in the data directory). */
+  databaseUrl?: string;
+  /** More configuration, as OVERCAST_* environment variables (lib/config.ts). */
+  env?: Record<string, string>;
+}
+
+export async function startOvercast(ctx: KitContext, options: OvercastOptions = {}): Promise<OvercastServer> {
   const root = repoRoot();
   if (!existsSync(join(root, 'dist', 'lib', 'cli', 'main.js'))) {
     throw new Error('Overcast is not built: run `npm run build` first');
   }
-  const dataDir = join(ctx.stateDir, 'overcast');
+  const name = options.name ?? 'overcast';
+  const dataDir = join(ctx.stateDir, name);
   // A fresh cloud for every run, as for the peer.
   await rm(dataDir, { recursive: true, force: true });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  ctx.progress(`overcast: starting \`overcast up\` on 127.0.0.1:${port}`);
+  ctx.progress(`${name}: starting \`overcast up\` on 127.0.0.1:${port}`);
+  const env = { ...process.env, ...options.env };
+  if (options.databaseUrl) env.OVERCAST_DATABASE_URL = options.databaseUrl;
   const daemon = await startDaemon(
     ctx,
-    'overcast',
+    name,
     [
       process.execPath,
       join(root, 'bin', 'overcast'),
@@ -64,7 +77,7 @@ export async function startOvercast(ctx: KitContext): Promise<OvercastServer> {
       '--listen',
       `127.0.0.1:${port}`,
     ],
-    { cwd: root },
+    { cwd: root, env },
   );
   const passwordFile = join(dataDir, 'admin-password');
   try {

@@ -25,6 +25,8 @@ export interface MariaDb {
   /** root over TCP with a generated password, for creating databases and users. */
   adminUrl: string;
   port: number;
+  /** The mariadbd process (for measuring its CPU and memory). */
+  pid: number;
   /** The server's own unix socket (root can log in over it with the admin password too). */
   socketPath: string;
   /**
@@ -75,6 +77,7 @@ export async function startMariaDb(ctx: KitContext): Promise<MariaDb> {
     url: urlFor(DATABASE),
     adminUrl,
     port,
+    pid: daemon.pid,
     socketPath,
     createDatabase: (name: string) => createDatabaseOn(adminUrl, urlFor(DATABASE), name),
     async stop() {

@@ -1,0 +1,657 @@
+// The network benchmark: the real Neutron server from Debian (neutron-server, ML2, noauth, an
+// API worker per core) and Overcast (`overcast up`), both on one private MariaDB, plus Overcast
+// on SQLite as an extra column, measured in the same run on the same machine with the same
+// load generator, printed as one table with the ratios and the targets of issue 5.
+//
+//   npm run bench:network [-- options]
+//     --duration S        measured seconds per row (default 10)
+//     --warmup S          unmeasured seconds before each row but the full lists (default 3)
+//     --concurrency LIST  in-flight requests, comma separated (default 8,32)
+//     --ops LIST          port-create,network-create,list,filter,port-create-10k (default all)
+//     --targets LIST      neutron,mariadb,sqlite (default all): the peer, Overcast on MariaDB,
+//                         Overcast on SQLite
+//     --workers N         Neutron's API workers (default: cores)
+//     --ports N           ports on the subnet for the list, filter and -10k rows (default 10000)
+//     --create-limit N    at most this many creates per row (default 2000)
+//     --attempts N        measure a row up to N times while other processes take CPU (default 2)
+//     --quiet-wait S      wait at most this long for a quiet machine before each row (default 30)
+//     --state-dir DIR     where the servers and the database keep their state (default: a new
+//                         directory under /tmp)
+//     --json FILE         also write the raw results there
+//     --no-build          measure Overcast as already built in dist/ (default: npm run build first)
+//
+// Rows run in this order, because each phase needs the one before: port creates on the fresh
+// /16 and network creates; then the subnet is filled to --ports ports (Neutron in SQL, see
+// neutron-seed.ts; Overcast through its API); then the full list, the list of one device's
+// ports, and port creates on the filled subnet. When a server cannot serve at all its column
+// says "not available" with the reason; no number is ever made up.
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../../lib/exec.js';
+import { defaultCacheDir, type KitContext } from '../../lib/kit/common.js';
+import { installMariaDb, type MariaDb, startMariaDb } from '../../lib/kit/mariadb.js';
+import { installNeutron, startNeutron } from '../../lib/kit/neutron.js';
+import { issueAdminToken } from '../identity/identity-api.js';
+import { generateLoad, type LoadResult, type RequestSpec } from '../lib/load.js';
+import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
+import { buildOvercast, startOvercast } from '../lib/overcast.js';
+import { cpuSeconds } from '../lib/procfs.js';
+import { cpuSharesDuring, waitForQuiet } from '../lib/quiet.js';
+import { repoRoot } from '../lib/repo.js';
+import { formatTable, round3 } from '../lib/table.js';
+import {
+  call,
+  countPorts,
+  createPortNetwork,
+  liftQuotas,
+  type NetworkEndpoint,
+  networkCreate,
+  portCreate,
+  portList,
+} from './network-api.js';
+import { seedNeutronPorts } from './neutron-seed.js';
+
+const OPERATIONS = ['port-create', 'network-create', 'list', 'filter', 'port-create-10k'] as const;
+type Operation = (typeof OPERATIONS)[number];
+const TARGET_KINDS = ['neutron', 'mariadb', 'sqlite'] as const;
+type TargetKind = (typeof TARGET_KINDS)[number];
+
+const SUBNET_CIDR = '10.20.0.0/16';
+const MAX_REQUESTS_PER_ROW = 1_000_000;
+/** Rows during which other processes used more CPU than this are measured again. */
+const OTHER_CORES_LIMIT = 0.2;
+/** Concurrent port creates while filling Overcast's subnet through its API. */
+const SEED_CONCURRENCY = 16;
+
+const cli = benchCommandLine('network', {
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  concurrency: { type: 'string' },
+  ops: { type: 'string' },
+  targets: { type: 'string' },
+  workers: { type: 'string' },
+  ports: { type: 'string' },
+  'create-limit': { type: 'string' },
+  attempts: { type: 'string' },
+  'quiet-wait': { type: 'string' },
+  ...COMMON_BENCH_OPTIONS,
+});
+const { values } = cli;
+const durationMs = cli.integer('duration', 10) * 1000;
+const warmupMs = cli.integer('warmup', 3, 0) * 1000;
+const concurrencies = cli.integerList('concurrency', [8, 32]);
+const operations = cli.choices('ops', OPERATIONS);
+const kinds = cli.choices('targets', TARGET_KINDS);
+const cores = availableParallelism();
+const workers = cli.integer('workers', cores);
+const portsTotal = cli.integer('ports', 10_000);
+const createLimit = cli.integer('create-limit', 2000);
+const attempts = cli.integer('attempts', 2);
+const quietWaitSeconds = cli.integer('quiet-wait', 30, 0);
+
+const OPERATION_LABELS: Record<Operation, string> = {
+  'port-create': 'port create, fresh /16',
+  'network-create': 'tenant network create',
+  list: `full port list (${portsTotal} ports)`,
+  filter: 'port list ?device_id= (2 ports)',
+  'port-create-10k': `port create, ${portsTotal} ports on the /16`,
+};
+const TARGET_LABELS: Record<TargetKind, string> = {
+  neutron: 'Neutron',
+  mariadb: 'Overcast MariaDB',
+  sqlite: 'Overcast SQLite',
+};
+
+const stateDir = values['state-dir'] ?? (await mkdtemp(join(tmpdir(), 'overcast-bench-network-')));
+const ctx: KitContext = {
+  cacheDir: defaultCacheDir(),
+  stateDir,
+  progress: (line) => process.stderr.write(`[bench] ${line}\n`),
+};
+
+interface Target {
+  kind: TargetKind;
+  endpoint?: NetworkEndpoint;
+  networkId?: string;
+  /** Devices with two seeded ports each, for the filtered list. */
+  seedDevices: number;
+  pids(): Promise<number[]>;
+  rssBytes(): Promise<number>;
+  stop(): Promise<void>;
+  /** Why this target cannot be measured at all. */
+  unavailable?: string;
+  rssAtRest?: number;
+  rssAfterLoad?: number;
+  seed?: { ports: number; seconds: number; how: string };
+  listed?: { ports: number; bytes: number };
+}
+
+interface Measured extends LoadResult {
+  /** CPU the server's processes used, in cores. */
+  serverCores: number;
+  /** CPU the MariaDB server used, in cores. */
+  databaseCores: number;
+  /** CPU every other process on the machine (or other guests, as steal) used, in cores. */
+  otherCores: number;
+  /** CPU the load generator used, in cores. */
+  clientCores: number;
+  /** Highest RSS of the server's processes during the row. */
+  rssPeak: number;
+  attempt: number;
+}
+
+type Outcome = Measured | { unavailable: string };
+
+interface Row {
+  operation: Operation;
+  concurrency: number;
+  results: Map<TargetKind, Outcome>;
+}
+
+/** A start-up failure in one line: what failed, and the last line of the log it points to. */
+function firstAndLastLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : (lines[0] ?? message);
+}
+
+const targets: Target[] = [];
+const rows: Row[] = [];
+let mariadb: MariaDb | undefined;
+let neutronVersion = '';
+let neutronDatabaseUrl = '';
+const loadAtStart = loadavg();
+
+/** Every process under test: the servers and the database, which all are "ours" for quietness. */
+async function allOurPids(): Promise<number[]> {
+  const servers = (await Promise.all(targets.map((target) => target.pids()))).flat();
+  return mariadb ? [...servers, mariadb.pid] : servers;
+}
+
+function requestFor(
+  operation: Operation,
+  target: Target,
+  tag: string,
+): { spec: (n: number) => RequestSpec; status: number } {
+  const endpoint = target.endpoint!;
+  switch (operation) {
+    case 'port-create':
+    case 'port-create-10k':
+      return { spec: (n) => portCreate(endpoint, target.networkId!, `${tag}-${n}`), status: 201 };
+    case 'network-create':
+      return { spec: (n) => networkCreate(endpoint, `bench-${tag}-${n}`), status: 201 };
+    case 'list': {
+      const request = portList(endpoint);
+      return { spec: () => request, status: 200 };
+    }
+    case 'filter':
+      return {
+        spec: () => portList(endpoint, `seed-${randomInt(Math.max(1, target.seedDevices))}`),
+        status: 200,
+      };
+  }
+}
+
+const isCreate = (operation: Operation) => operation !== 'list' && operation !== 'filter';
+
+async function measure(target: Target, operation: Operation, concurrency: number): Promise<Outcome> {
+  if (target.unavailable) return { unavailable: target.unavailable };
+  const { spec, status } = requestFor(operation, target, `${operation}-c${concurrency}`);
+  const maxRequests = isCreate(operation) ? createLimit : MAX_REQUESTS_PER_ROW;
+  // A full list of the peer takes seconds, and all of a row's lists run at once: give them time.
+  const requestTimeoutMs = operation === 'list' ? 600_000 : 120_000;
+  // Warm-up and measurement share one sequence so every created name and device is unique.
+  let sequence = 0;
+  const load = (ms: number, max: number) =>
+    generateLoad({
+      baseUrl: target.endpoint!.origin,
+      concurrency,
+      durationMs: ms,
+      maxRequests: max,
+      requestTimeoutMs,
+      makeRequest: () => spec(sequence++),
+      expectStatus: status,
+    });
+  // The full lists are warmed once, after seeding (countPorts); a warm-up of 32 lists of the
+  // peer would take a minute.
+  if (warmupMs > 0 && operation !== 'list') await load(warmupMs, Math.ceil(maxRequests / 5));
+  let best: Measured | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (!(await waitForQuiet(allOurPids, { maxSeconds: quietWaitSeconds }))) {
+      ctx.progress(`the machine did not get quiet within ${quietWaitSeconds} s; measuring anyway`);
+    }
+    const databasePids = mariadb ? [mariadb.pid] : [];
+    const databaseBefore = await cpuSeconds(databasePids);
+    let rssPeak = 0;
+    let loading = true;
+    const sampler = (async () => {
+      while (loading) {
+        rssPeak = Math.max(rssPeak, await target.rssBytes());
+        await sleep(500);
+      }
+    })();
+    const shares = await cpuSharesDuring(target.pids, () => load(durationMs, maxRequests)).finally(() => {
+      loading = false;
+    });
+    await sampler;
+    const databaseCores = ((await cpuSeconds(databasePids)) - databaseBefore) / shares.seconds;
+    const measured: Measured = {
+      ...shares.result,
+      serverCores: shares.oursCores,
+      databaseCores,
+      // cpuSharesDuring counts the database among the others; it is part of what is measured.
+      otherCores: Math.max(0, shares.otherCores - databaseCores),
+      clientCores: shares.ownCores,
+      rssPeak,
+      attempt,
+    };
+    if (!best || measured.otherCores < best.otherCores) best = measured;
+    if (measured.otherCores <= OTHER_CORES_LIMIT || attempt === attempts) break;
+    ctx.progress(
+      `other processes used ${measured.otherCores.toFixed(2)} cores during the row; measuring again`,
+    );
+  }
+  return best!;
+}
+
+async function runRows(selected: readonly Operation[]): Promise<void> {
+  for (const operation of selected) {
+    if (!operations.includes(operation)) continue;
+    for (const concurrency of concurrencies) {
+      const row: Row = { operation, concurrency, results: new Map() };
+      for (const target of targets) {
+        ctx.progress(`${TARGET_LABELS[target.kind]}: ${OPERATION_LABELS[operation]} at c=${concurrency}`);
+        row.results.set(target.kind, await measure(target, operation, concurrency));
+        await sleep(1_000);
+      }
+      rows.push(row);
+    }
+  }
+}
+
+/** Fills the benchmark subnet to portsTotal ports, two per device `seed-<n>`. */
+async function seed(target: Target): Promise<void> {
+  const started = performance.now();
+  if (target.kind === 'neutron') {
+    const result = await seedNeutronPorts(neutronDatabaseUrl, target.networkId!, portsTotal);
+    target.seed = { ports: result.seeded, seconds: 0, how: 'SQL' };
+  } else {
+    const endpoint = target.endpoint!;
+    const need = Math.max(0, portsTotal - (await countPorts(endpoint)).ports);
+    const result = await generateLoad({
+      baseUrl: endpoint.origin,
+      concurrency: SEED_CONCURRENCY,
+      durationMs: 1_800_000,
+      maxRequests: need,
+      makeRequest: (n) => portCreate(endpoint, target.networkId!, `seed-${Math.floor(n / 2)}`),
+      expectStatus: 201,
+    });
+    if (result.ok !== need) {
+      throw new Error(
+        `seeding through the API created ${result.ok} of ${need} ports: ${JSON.stringify(result.failures)}`,
+      );
+    }
+    target.seed = { ports: need, seconds: 0, how: 'API' };
+  }
+  target.seed.seconds = (performance.now() - started) / 1000;
+  target.seedDevices = Math.ceil(target.seed.ports / 2);
+  // The first list of the peer renders every port once (seconds); it is made before any row,
+  // as the recipe did, and tells how many ports the lists return.
+  target.listed = await countPorts(target.endpoint!);
+  target.listed = await countPorts(target.endpoint!);
+  ctx.progress(
+    `${TARGET_LABELS[target.kind]}: ${target.seed.ports} ports seeded (${target.seed.how}) in ${target.seed.seconds.toFixed(1)} s; the list has ${target.listed.ports} ports, ${(target.listed.bytes / 1e6).toFixed(2)} MB`,
+  );
+}
+
+function unavailableTarget(kind: TargetKind, err: unknown): Target {
+  return {
+    kind,
+    seedDevices: 0,
+    pids: async () => [],
+    rssBytes: async () => Number.NaN,
+    stop: async () => undefined,
+    unavailable: firstAndLastLine((err as Error).message),
+  };
+}
+
+/** An Overcast target: a token for the admin, its project, quotas lifted as the peer's are. */
+async function startOvercastTarget(kind: 'mariadb' | 'sqlite', buildFailure?: string): Promise<Target> {
+  if (buildFailure) throw new Error(buildFailure);
+  const overcast = await startOvercast(ctx, {
+    name: `overcast-${kind}`,
+    databaseUrl: kind === 'mariadb' ? mariadb!.url : undefined,
+    // As the peer: VXLAN tenant networks from 1:100000, and no DHCP ports (it has no DHCP agent).
+    env: { OVERCAST_VNI_RANGES: '1:100000', OVERCAST_NETWORK_DHCP: 'false' },
+  });
+  const target: Target = {
+    kind,
+    seedDevices: 0,
+    pids: overcast.pids,
+    rssBytes: overcast.rssBytes,
+    stop: overcast.stop,
+  };
+  try {
+    const identity = {
+      origin: overcast.baseUrl,
+      v3Path: '/identity/v3',
+      adminPassword: overcast.adminPassword,
+    };
+    const token = await issueAdminToken(identity, 'project');
+    const headers = { 'x-auth-token': token };
+    const { token: body } = await call<{ token: { project: { id: string } } }>(
+      { origin: overcast.baseUrl, basePath: '', headers, projectId: '' },
+      { method: 'GET', path: '/identity/v3/auth/tokens', headers: { ...headers, 'x-subject-token': token } },
+      200,
+    );
+    target.endpoint = { origin: overcast.baseUrl, basePath: '/network', headers, projectId: body.project.id };
+    await liftQuotas(target.endpoint);
+  } catch (err) {
+    target.unavailable = firstAndLastLine((err as Error).message);
+  }
+  return target;
+}
+
+async function startNeutronTarget(): Promise<Target> {
+  neutronDatabaseUrl = await mariadb!.createDatabase('neutron');
+  const neutron = await startNeutron(ctx, { databaseUrl: neutronDatabaseUrl, workers });
+  neutronVersion = neutron.packageVersion;
+  const projectId = randomBytes(16).toString('hex');
+  return {
+    kind: 'neutron',
+    endpoint: { origin: neutron.url, basePath: '', headers: neutron.headersFor(projectId), projectId },
+    seedDevices: 0,
+    pids: neutron.pids,
+    rssBytes: neutron.rssBytes,
+    stop: neutron.stop,
+  };
+}
+
+try {
+  // Built before anything is measured, so the compiler's CPU overlaps no measurement.
+  let buildFailure: string | undefined;
+  if (!values['no-build'] && kinds.some((kind) => kind !== 'neutron')) {
+    ctx.progress('building Overcast (npm run build)');
+    buildFailure = await buildOvercast();
+  }
+  await installMariaDb(ctx);
+  mariadb = await startMariaDb(ctx);
+  for (const kind of kinds) {
+    try {
+      if (kind === 'neutron') {
+        await installNeutron(ctx);
+        targets.push(await startNeutronTarget());
+      } else {
+        targets.push(await startOvercastTarget(kind, buildFailure));
+      }
+    } catch (err) {
+      targets.push(unavailableTarget(kind, err));
+    }
+  }
+  for (const target of targets) {
+    if (target.unavailable) continue;
+    try {
+      const created = await createPortNetwork(target.endpoint!, SUBNET_CIDR);
+      target.networkId = created.networkId;
+    } catch (err) {
+      target.unavailable = firstAndLastLine((err as Error).message);
+    }
+  }
+  // At rest: started, a network and subnet made, then idle long enough for V8's memory reducer
+  // to return start-up garbage (it waits for several idle seconds).
+  await sleep(30_000);
+  for (const target of targets) {
+    if (!target.unavailable) target.rssAtRest = await target.rssBytes();
+  }
+
+  await runRows(['port-create', 'network-create']);
+  if (operations.some((operation) => ['list', 'filter', 'port-create-10k'].includes(operation))) {
+    for (const target of targets) {
+      if (target.unavailable) continue;
+      ctx.progress(`${TARGET_LABELS[target.kind]}: filling the subnet to ${portsTotal} ports`);
+      await seed(target).catch((err: Error) => {
+        target.unavailable = `seeding failed: ${firstAndLastLine(err.message)}`;
+      });
+    }
+    await runRows(['list', 'filter', 'port-create-10k']);
+  }
+  await sleep(3_000);
+  for (const target of targets) {
+    if (!target.unavailable) target.rssAfterLoad = await target.rssBytes();
+  }
+} finally {
+  for (const target of targets) await target.stop().catch(() => undefined);
+  await mariadb?.stop().catch(() => undefined);
+}
+const loadAtEnd = loadavg();
+
+// ---------------------------------------------------------------- report
+const megabytes = (bytes: number | undefined) =>
+  bytes === undefined || Number.isNaN(bytes) || bytes === 0 ? '-' : (bytes / 2 ** 20).toFixed(0);
+const okResult = (row: Row | undefined, kind: TargetKind) => {
+  const result = row?.results.get(kind);
+  return result && !('unavailable' in result) ? result : undefined;
+};
+const targetOf = (kind: TargetKind) => targets.find((target) => target.kind === kind);
+const overcastKinds = kinds.filter((kind): kind is 'mariadb' | 'sqlite' => kind !== 'neutron');
+const revision = (
+  await run(['git', 'rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), allowFailure: true })
+).stdout.trim();
+
+const ratioText = (overcast: Measured | undefined, neutron: Measured | undefined) =>
+  overcast && neutron && neutron.okPerSecond > 0
+    ? `${round3(overcast.okPerSecond / neutron.okPerSecond)}x`
+    : '-';
+
+const headers = ['operation', 'c'];
+for (const kind of kinds) {
+  headers.push(`${TARGET_LABELS[kind]} req/s`, 'p50 ms', 'p99 ms', 'RSS MB');
+  if (kind !== 'neutron' && kinds.includes('neutron')) headers.push('ratio');
+}
+const tableRows = rows.map((row) => {
+  const cells = [OPERATION_LABELS[row.operation], String(row.concurrency)];
+  for (const kind of kinds) {
+    const result = okResult(row, kind);
+    cells.push(
+      result ? round3(result.okPerSecond) : '-',
+      result ? round3(result.p50Ms) : '-',
+      result ? round3(result.p99Ms) : '-',
+      megabytes(result?.rssPeak),
+    );
+    if (kind !== 'neutron' && kinds.includes('neutron'))
+      cells.push(ratioText(result, okResult(row, 'neutron')));
+  }
+  return cells;
+});
+
+const detailRows = rows.flatMap((row) =>
+  kinds.flatMap((kind) => {
+    const result = okResult(row, kind);
+    if (!result) return [];
+    const failures = Object.entries(result.failures)
+      .map(([what, count]) => `${count} ${what}`)
+      .join(', ');
+    return [
+      [
+        TARGET_LABELS[kind],
+        OPERATION_LABELS[row.operation],
+        String(row.concurrency),
+        String(result.ok),
+        result.windowSeconds.toFixed(1),
+        round3(result.p90Ms),
+        round3(result.maxMs),
+        String(result.connectionsOpened),
+        result.serverCores.toFixed(2),
+        result.databaseCores.toFixed(2),
+        result.otherCores.toFixed(2),
+        result.clientCores.toFixed(2),
+        String(result.attempt),
+        failures || '-',
+      ],
+    ];
+  }),
+);
+
+type Verdict = 'met' | 'missed' | 'not evaluated';
+const targetRows: [string, Verdict, string][] = [];
+const judgedConcurrency = concurrencies.includes(32) ? 32 : Math.max(...concurrencies);
+const judgedRow = (operation: Operation) =>
+  rows.find((row) => row.operation === operation && row.concurrency === judgedConcurrency);
+/** Why a target cannot be judged for this Overcast, or undefined when it can. */
+function notEvaluated(kind: TargetKind, operation: Operation): string | undefined {
+  if (!kinds.includes('neutron')) return 'the peer was not measured in this run';
+  if (!operations.includes(operation)) return 'not measured in this run';
+  for (const side of ['neutron', kind] as const) {
+    const result = judgedRow(operation)?.results.get(side);
+    if (result && 'unavailable' in result)
+      return `${TARGET_LABELS[side]} not available: ${result.unavailable}`;
+  }
+  return undefined;
+}
+function ratioTarget(kind: TargetKind, operation: Operation, wanted: number, p99BelowMs?: number): void {
+  const label = `[${TARGET_LABELS[kind]}] ${OPERATION_LABELS[operation]} >= ${wanted}x Neutron at c=${judgedConcurrency}${p99BelowMs ? ` and p99 < ${p99BelowMs} ms` : ''}`;
+  const why = notEvaluated(kind, operation);
+  if (why) {
+    targetRows.push([label, 'not evaluated', why]);
+    return;
+  }
+  const row = judgedRow(operation)!;
+  const neutron = okResult(row, 'neutron')!;
+  const overcast = okResult(row, kind)!;
+  const ratio = overcast.okPerSecond / neutron.okPerSecond;
+  let met = ratio >= wanted;
+  let detail = `${round3(ratio)}x (${round3(overcast.okPerSecond)} vs ${round3(neutron.okPerSecond)} req/s)`;
+  if (p99BelowMs) {
+    met &&= overcast.p99Ms < p99BelowMs;
+    detail += `, p99 ${round3(overcast.p99Ms)} ms`;
+  }
+  targetRows.push([label, met ? 'met' : 'missed', detail]);
+}
+for (const kind of overcastKinds) {
+  ratioTarget(kind, 'port-create', 100);
+  ratioTarget(kind, 'port-create-10k', 100);
+  {
+    const label = `[${TARGET_LABELS[kind]}] port create not slower with ${portsTotal} ports on the /16 (>= 90% of the fresh rate at c=${judgedConcurrency})`;
+    const fresh = okResult(judgedRow('port-create'), kind);
+    const filled = okResult(judgedRow('port-create-10k'), kind);
+    if (!fresh || !filled) targetRows.push([label, 'not evaluated', 'both port create rows are needed']);
+    else {
+      const share = filled.okPerSecond / fresh.okPerSecond;
+      targetRows.push([
+        label,
+        share >= 0.9 ? 'met' : 'missed',
+        `${(share * 100).toFixed(0)}% (${round3(filled.okPerSecond)} vs ${round3(fresh.okPerSecond)} req/s)`,
+      ]);
+    }
+  }
+  ratioTarget(kind, 'list', 50);
+  ratioTarget(kind, 'filter', 50, 20);
+  ratioTarget(kind, 'network-create', 20);
+  const neutronTarget = targetOf('neutron');
+  const overcastTarget = targetOf(kind);
+  const peak = (kind: TargetKind) =>
+    Math.max(0, ...rows.map((row) => okResult(row, kind)?.rssPeak ?? 0), targetOf(kind)?.rssAtRest ?? 0);
+  for (const [what, overcastBytes, neutronBytes] of [
+    ['at rest', overcastTarget?.rssAtRest, neutronTarget?.rssAtRest],
+    ['peak during the rows', peak(kind) || undefined, peak('neutron') || undefined],
+  ] as const) {
+    const label = `[${TARGET_LABELS[kind]}] server RSS ${what} <= 1/5 of Neutron's`;
+    if (overcastBytes === undefined || neutronBytes === undefined) {
+      targetRows.push([
+        label,
+        'not evaluated',
+        overcastTarget?.unavailable ?? neutronTarget?.unavailable ?? 'no measurement',
+      ]);
+    } else {
+      const share = overcastBytes / neutronBytes;
+      targetRows.push([
+        label,
+        share <= 0.2 ? 'met' : 'missed',
+        `${megabytes(overcastBytes)} vs ${megabytes(neutronBytes)} MB = 1/${round3(1 / share)}`,
+      ]);
+    }
+  }
+}
+
+const describeTarget = (kind: TargetKind) => {
+  const target = targetOf(kind);
+  const facts =
+    kind === 'neutron'
+      ? `neutron-server ${neutronVersion || '(not started)'}: ${workers} API workers (+ RPC and periodic workers), ML2, VXLAN 1:100000, noauth, quotas off`
+      : `overcast up at ${revision || '(unknown revision)'}, ${kind === 'mariadb' ? 'the same MariaDB' : 'SQLite'}, admin token, quotas lifted, VXLAN 1:100000, no DHCP ports`;
+  const seeded = target?.seed
+    ? `; seeded ${target.seed.ports} ports (${target.seed.how}, ${target.seed.seconds.toFixed(1)} s), list ${target.listed?.ports} ports = ${((target.listed?.bytes ?? 0) / 1e6).toFixed(2)} MB`
+    : '';
+  return `${TARGET_LABELS[kind]}: ${facts}${seeded}${target?.unavailable ? ` -- not available: ${target.unavailable}` : ''}`;
+};
+
+const report: string[] = [
+  `Network benchmark, ${new Date().toISOString()}`,
+  ...kinds.map(describeTarget),
+  `database: one private MariaDB (lib/kit/mariadb.ts) for Neutron and Overcast MariaDB; RSS columns are the servers' own processes, without it`,
+  `machine: ${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; servers, database and load generator share it; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end`,
+  `load: closed loop, one kept-alive raw-socket connection per client (bench/lib/http-connection.ts), ${warmupMs / 1000} s warm-up (not for full lists) + ${durationMs / 1000} s per row, creates capped at ${createLimit} per row`,
+  '',
+  formatTable(headers, tableRows),
+  '',
+  `server RSS at rest: ${kinds.map((kind) => `${TARGET_LABELS[kind]} ${megabytes(targetOf(kind)?.rssAtRest)} MB`).join(', ')}`,
+  `server RSS after load: ${kinds.map((kind) => `${TARGET_LABELS[kind]} ${megabytes(targetOf(kind)?.rssAfterLoad)} MB`).join(', ')}`,
+  '',
+  'targets (issue 5):',
+  formatTable(['target', 'verdict', 'measured'], targetRows),
+  '',
+  'details: ok = answers with the expected status; conns = TCP connections opened; cores = CPU used per second of the',
+  `row by the server, by MariaDB, by every other process on the machine or other guest of the host (steal time; rows`,
+  `above ${OTHER_CORES_LIMIT} are measured again, up to ${attempts} times, keeping the quietest) and by the load generator:`,
+  formatTable(
+    [
+      'server',
+      'operation',
+      'c',
+      'ok',
+      'window s',
+      'p90 ms',
+      'max ms',
+      'conns',
+      'server cores',
+      'db cores',
+      'other cores',
+      'client cores',
+      'attempt',
+      'failures',
+    ],
+    detailRows,
+  ),
+];
+process.stdout.write(`${report.join('\n')}\n`);
+
+if (values.json) {
+  const serialisable = {
+    neutronVersion,
+    revision,
+    cores,
+    workers,
+    durationMs,
+    warmupMs,
+    portsTotal,
+    createLimit,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    targets: targets.map(({ kind, unavailable, rssAtRest, rssAfterLoad, seed, listed }) => ({
+      kind,
+      unavailable,
+      rssAtRest,
+      rssAfterLoad,
+      seed,
+      listed,
+    })),
+    rows: rows.map((row) => ({ ...row, results: Object.fromEntries(row.results) })),
+    verdicts: targetRows.map(([target, verdict, measured]) => ({ target, verdict, measured })),
+  };
+  await writeFile(values.json, `${JSON.stringify(serialisable, null, 2)}\n`);
+}
