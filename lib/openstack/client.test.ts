@@ -492,6 +492,27 @@ describe('headers and secrets', () => {
     });
   });
 
+  it("speaks to a service without Keystone (auth_type none): no token, the caller's identity headers", async () => {
+    const before = count(live.front.requests, 'POST', AUTH);
+    const peer = client(
+      parseCloudsYaml(
+        `clouds: {peer: {auth_type: none, compute_endpoint_override: '${live.front.url}/compute'}}`,
+        'peer',
+      ),
+      { headers: { 'x-project-id': 'bench-project', 'x-roles': 'admin' } },
+    );
+    expect(await peer.projectId()).toBeUndefined();
+    const version = await peer.service('compute').get('');
+    expect(version.body.version.id).toBe('v2.1');
+    const sent = live.front.requests.filter((request) => request.url === '/compute/v2.1').at(-1);
+    expect(sent?.headers).toMatchObject({ 'x-project-id': 'bench-project', 'x-roles': 'admin' });
+    expect(sent?.headers).not.toHaveProperty('x-auth-token');
+    expect(count(live.front.requests, 'POST', AUTH)).toBe(before);
+    await expect(peer.endpoint('network')).rejects.toThrow(
+      new ConfigurationError('cloud "peer" uses auth_type none, so network needs an endpoint override'),
+    );
+  });
+
   it('never lets a password or token into an error or a log line, even from a server that echoes them', async () => {
     const lines: string[] = [];
     const sink = new Writable({

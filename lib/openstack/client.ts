@@ -27,6 +27,8 @@ export interface ClientOptions {
   /** PEM CA certificates (the operator's Secret `cacert`); else the cloud's cacert file. */
   ca?: string | Buffer;
   userAgent?: string;
+  /** Sent with every call: who is asking, for a service without Keystone (X-Project-Id, X-Roles). */
+  headers?: Record<string, string>;
 }
 
 export type QueryValue = string | number | boolean | readonly (string | number | boolean)[] | undefined;
@@ -120,6 +122,11 @@ export class OpenStackClient {
   async endpoint(serviceType: string, options: ServiceOptions = {}): Promise<string> {
     const settings = this.cloud.services[officialServiceType(serviceType).replaceAll('-', '_')] ?? {};
     if (settings.endpointOverride) return versionedBaseUrl(serviceType, settings.endpointOverride);
+    if (this.cloud.authType === 'none') {
+      throw new ConfigurationError(
+        `cloud "${this.cloud.name}" uses auth_type none, so ${serviceType} needs an endpoint override`,
+      );
+    }
     const token = await this.session.token();
     const url = selectEndpoint(token.catalog, {
       serviceType,
@@ -129,8 +136,9 @@ export class OpenStackClient {
     return versionedBaseUrl(serviceType, url);
   }
 
-  /** The project the cloud's token is scoped to, if it is. */
+  /** The project the cloud's token is scoped to, if it is (never, without Keystone). */
   async projectId(): Promise<string | undefined> {
+    if (this.cloud.authType === 'none') return undefined;
     return (await this.session.token()).projectId;
   }
 
@@ -168,12 +176,17 @@ export class OpenStackClient {
     url: URL,
     options: RequestOptions,
   ): Promise<ApiResponse<T>> {
-    const token = await this.session.token();
-    let response = await this.sendOnce(method, url, token.value, options);
-    if (response.status === 401) {
-      // The token was revoked or expired early: one fresh token, one more try.
-      this.session.invalidate(token);
-      response = await this.sendOnce(method, url, (await this.session.token()).value, options);
+    let response: HttpResponse;
+    if (this.cloud.authType === 'none') {
+      response = await this.sendOnce(method, url, undefined, options);
+    } else {
+      const token = await this.session.token();
+      response = await this.sendOnce(method, url, token.value, options);
+      if (response.status === 401) {
+        // The token was revoked or expired early: one fresh token, one more try.
+        this.session.invalidate(token);
+        response = await this.sendOnce(method, url, (await this.session.token()).value, options);
+      }
     }
     const context = { method, url: describeUrl(url) };
     if (response.status >= 400) throw failureOf(context, response, this.session.secrets());
@@ -198,14 +211,15 @@ export class OpenStackClient {
   private async sendOnce(
     method: string,
     url: URL,
-    token: string,
+    token: string | undefined,
     options: RequestOptions,
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.options.userAgent ?? 'overcast-openstack-client',
+      ...this.options.headers,
       ...options.headers,
-      'x-auth-token': token,
+      ...(token === undefined ? {} : { 'x-auth-token': token }),
     };
     let body: string | Buffer | undefined;
     if (options.rawBody !== undefined) {

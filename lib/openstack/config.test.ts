@@ -128,6 +128,21 @@ clouds:
     expect(cloud).toMatchObject({ verify: false, apiTimeoutMs: 30_000 });
   });
 
+  it('takes auth_type none without Keystone, the services at their overrides', () => {
+    const cloud = parseCloudsYaml(
+      'clouds: {peer: {auth_type: noauth, network_endpoint_override: "http://127.0.0.1:9696"}}',
+      'peer',
+    );
+    expect(cloud).toMatchObject({
+      authType: 'none',
+      auth: {},
+      services: { network: { endpointOverride: 'http://127.0.0.1:9696' } },
+    });
+    expect(() => parseCloudsYaml('clouds: {k: {auth: {username: u, password: p}}}', 'k')).toThrow(
+      'cloud "k" has no auth.auth_url',
+    );
+  });
+
   it('says which cloud is missing and which exist, and what a cloud lacks, without printing secrets', () => {
     expect(() => parseCloudsYaml(CLOUDS, 'nope', SECURE)).toThrow(
       new ConfigurationError('cloud "nope" is not in clouds.yaml (it has overcast, appcred, regions)'),

@@ -12,7 +12,8 @@ import { ConfigurationError } from './errors.js';
 
 /** The Keystone v3 auth options, named as in clouds.yaml's `auth:` block. */
 export interface CloudAuth {
-  auth_url: string;
+  /** Required by every auth type but `none`. */
+  auth_url?: string;
   username?: string;
   user_id?: string;
   password?: string;
@@ -51,8 +52,11 @@ const AUTH_KEYS: readonly (keyof CloudAuth)[] = [
   'token',
 ];
 
-/** keystoneauth's v3 plugins this client speaks. */
-export type AuthType = 'password' | 'v3applicationcredential' | 'token';
+/**
+ * keystoneauth's v3 plugins this client speaks, and `none`: no Keystone at all, every service at
+ * its `<type>_endpoint_override` (a Neutron in noauth mode, as the benchmarks run it).
+ */
+export type AuthType = 'password' | 'v3applicationcredential' | 'token' | 'none';
 
 const AUTH_TYPE_ALIASES: Record<string, AuthType> = {
   password: 'password',
@@ -61,6 +65,8 @@ const AUTH_TYPE_ALIASES: Record<string, AuthType> = {
   applicationcredential: 'v3applicationcredential',
   token: 'token',
   v3token: 'token',
+  none: 'none',
+  noauth: 'none',
 };
 
 /** Per service type (underscored, e.g. `block_storage`): what clouds.yaml's `<type>_*` keys say. */
@@ -191,7 +197,7 @@ function booleanValue(value: unknown): boolean | undefined {
 
 /** The auth block, with default_domain filling in the user and project domains it leaves open. */
 function authOf(raw: Record<string, unknown>, cloud: string): CloudAuth {
-  const auth: Partial<CloudAuth> = {};
+  const auth: CloudAuth = {};
   for (const key of AUTH_KEYS) {
     const value = optionalString(raw[key], `auth.${key}`, cloud);
     if (value !== undefined) auth[key] = value;
@@ -207,8 +213,7 @@ function authOf(raw: Record<string, unknown>, cloud: string): CloudAuth {
     if (defaultDomainId) auth[`${prefix}_domain_id`] = defaultDomainId;
     else if (defaultDomainName) auth[`${prefix}_domain_name`] = defaultDomainName;
   }
-  if (!auth.auth_url) throw new ConfigurationError(`cloud "${cloud}" has no auth.auth_url`);
-  return auth as CloudAuth;
+  return auth;
 }
 
 function authTypeOf(raw: RawCloud, auth: CloudAuth, cloud: string): AuthType {
@@ -221,7 +226,7 @@ function authTypeOf(raw: RawCloud, auth: CloudAuth, cloud: string): AuthType {
   const authType = AUTH_TYPE_ALIASES[named.toLowerCase()];
   if (!authType) {
     throw new ConfigurationError(
-      `cloud "${cloud}": auth_type "${named}" is not supported (use password, v3applicationcredential or token)`,
+      `cloud "${cloud}": auth_type "${named}" is not supported (use password, v3applicationcredential, token or none)`,
     );
   }
   return authType;
@@ -230,6 +235,8 @@ function authTypeOf(raw: RawCloud, auth: CloudAuth, cloud: string): AuthType {
 function checkCredentials(authType: AuthType, auth: CloudAuth, cloud: string) {
   const missing = (what: string) =>
     new ConfigurationError(`cloud "${cloud}": ${authType} auth needs ${what}`);
+  if (authType === 'none') return;
+  if (!auth.auth_url) throw new ConfigurationError(`cloud "${cloud}" has no auth.auth_url`);
   if (authType === 'password') {
     if (!auth.password) throw missing('auth.password');
     if (!auth.user_id && !auth.username) throw missing('auth.username or auth.user_id');

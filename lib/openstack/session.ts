@@ -95,6 +95,8 @@ export function authRequestBody(config: CloudConfig): { auth: Record<string, unk
         auth: { identity: { methods: ['token'], token: { id: auth.token } }, ...(scope ? { scope } : {}) },
       };
     }
+    case 'none':
+      throw new ConfigurationError(`cloud "${config.name}" uses auth_type none: it has no token to ask for`);
   }
 }
 
@@ -153,8 +155,8 @@ export class AuthSession {
   }
 
   private async authenticate(): Promise<Token> {
-    const url = new URL(`${versionedBaseUrl('identity', this.config.auth.auth_url)}/auth/tokens`);
     const body = JSON.stringify(authRequestBody(this.config));
+    const url = new URL(`${versionedBaseUrl('identity', this.config.auth.auth_url ?? '')}/auth/tokens`);
     const started = Date.now();
     // Asking for a token twice does no harm, so every failure worth retrying is retried.
     const response = await withRetries(
