@@ -45,6 +45,10 @@ function poolRanges(subnet: SubnetRecord): AddressRange[] {
     .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
 }
 
+function inRanges(ranges: readonly AddressRange[], value: bigint): boolean {
+  return ranges.some((range) => range.first <= value && value <= range.last);
+}
+
 export class Ipam {
   /** Next address to try, per subnet id. */
   private readonly cursors = new Map<string, bigint>();
@@ -90,9 +94,18 @@ export class Ipam {
       // Claim the starting point before awaiting anything, so that the next request of this
       // process starts past this one instead of racing it for the same address.
       const start = this.claim(subnet.id, hint);
+      // The cursor is past every address this process handed out, so the address under it is
+      // usually free: it is inserted at once, and a search (one query more) follows only when
+      // another request or process holds it.
+      const direct = inRanges(ranges, start);
+      if (direct && (await this.tryInsert(trx, subnet, portId, version, start))) {
+        this.advance(subnet.id, start + 1n, end);
+        return formatAddress(version, start);
+      }
+      const from = direct ? start + 1n : start;
       const candidate =
-        (await this.searchFree(trx, subnet, ranges, start, end)) ??
-        (await this.searchFree(trx, subnet, ranges, ranges[0]!.first, start - 1n));
+        (await this.searchFree(trx, subnet, ranges, from, end)) ??
+        (await this.searchFree(trx, subnet, ranges, ranges[0]!.first, from - 1n));
       if (candidate === undefined) throw ipAddressGenerationFailure(subnet.networkId);
       this.advance(subnet.id, candidate + 1n, end);
       if (await this.tryInsert(trx, subnet, portId, version, candidate)) {

@@ -1,13 +1,13 @@
 // The full port list, fast. Reading every column of ten thousand port rows and serializing them
 // costs far more than the list's target allows, so each port's rendered JSON is remembered by
-// (id, revision_number, security groups): a list reads only ids and revisions (and the security
-// group table), fetches whole rows only for ports it has not rendered at that revision, and
+// (id, revision_number, security groups): a list reads only ids, revisions and security groups
+// (one query), fetches whole rows only for ports it has not rendered at that revision, and
 // splices the remembered JSON together. Every change of a port row bumps its revision_number
 // (Neutron's standard-attr revisions), so a remembered rendering is never stale, on this replica
 // or another; security groups live in another table and are part of the key.
 import type { Kysely } from 'kysely';
 import { BoundedMap } from '../../../lib/bounded-map.js';
-import { type ListFilter, listPortsByIds, listPortVersions, securityGroupsOf, type Viewer } from './store.js';
+import { type ListFilter, listPortsByIds, listPortVersions, type Viewer } from './store.js';
 import type { CoreTables } from './tables.js';
 import { portView } from './views.js';
 
@@ -34,13 +34,9 @@ export class PortListCache {
     hidden: ReadonlySet<string>,
   ): Promise<string> {
     const versions = await listPortVersions(db, viewer, filter);
-    const groups = await securityGroupsOf(
-      db,
-      versions.map((version) => version.id),
-    );
     const variant = [...hidden].sort().join(',');
     const keys = versions.map(
-      (version) => `${version.revision}|${(groups.get(version.id) ?? []).join(',')}|${variant}`,
+      (version) => `${version.revision}|${version.securityGroups.join(',')}|${variant}`,
     );
     const missing: string[] = [];
     versions.forEach((version, index) => {
