@@ -12,7 +12,11 @@ import {
   Unauthorized,
 } from '../../lib/openstack/index.js';
 
-export type FailureReason = 'TransientError' | 'InvalidConfiguration' | 'UnrecoverableError';
+export type FailureReason =
+  | 'TransientError'
+  | 'InvalidConfiguration'
+  | 'UnrecoverableError'
+  | 'WaitingForDependency';
 
 /** Will not go away by itself: reported in status, not retried until the spec changes. */
 export class TerminalError extends Error {
@@ -30,6 +34,21 @@ export class TemporaryError extends Error {
   override name = 'TemporaryError';
 }
 
+/**
+ * Something the object names is missing or not available yet ("Waiting for Network/x to be
+ * available"). `retry` is false where a watch brings the object back when the dependency
+ * changes (the dependency index), true where nothing watches it (a Secret).
+ */
+export class DependencyNotReady extends Error {
+  override name = 'DependencyNotReady';
+  constructor(
+    message: string,
+    readonly retry: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export interface Classification {
   reason: FailureReason;
   /** Retried with backoff; otherwise left until the object's generation changes. */
@@ -41,6 +60,8 @@ export interface Classification {
 export function classify(error: unknown): Classification {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof TerminalError) return { reason: error.reason, retry: false, message };
+  if (error instanceof DependencyNotReady)
+    return { reason: 'WaitingForDependency', retry: error.retry, message };
   if (error instanceof TemporaryError) return { reason: 'TransientError', retry: true, message };
   // Over quota is a 409 (Neutron) or 403/413 elsewhere: only a spec (or quota) change helps.
   if (error instanceof QuotaExceeded)

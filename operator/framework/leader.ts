@@ -1,0 +1,128 @@
+// Leader election with a coordination.k8s.io Lease, as client-go's leaderelection: the holder
+// renews it every retry period; another replica takes it over only once it has not been
+// renewed for the lease duration. Writes carry the resourceVersion they read, so two replicas
+// taking an expired lease at once cannot both win.
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { Logger } from '../../lib/log.js';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  retryPeriodMs: number;
+  onStartedLeading(): void;
+  onStoppedLeading(): void;
+}
+
+const codeOf = (error: unknown) => (error as { code?: number }).code;
+
+export class LeaderElector {
+  private readonly api: CoordinationV1Api;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRenewed = 0;
+  private stopped = false;
+  leading = false;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly options: LeaderElectionOptions,
+    private readonly log: Logger,
+  ) {
+    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+  }
+
+  start(): void {
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const held = await this.tryAcquireOrRenew();
+      if (held) this.lastRenewed = Date.now();
+      if (held && !this.leading) {
+        this.leading = true;
+        this.log.info({ lease: this.options.name, identity: this.options.identity }, 'became the leader');
+        this.options.onStartedLeading();
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not renew the leader lease');
+    }
+    // A leader that could not renew within the lease duration must assume another took over.
+    if (this.leading && Date.now() - this.lastRenewed > this.options.leaseDurationSeconds * 1000) {
+      this.leading = false;
+      this.log.warn({ lease: this.options.name }, 'lost the leader lease');
+      this.options.onStoppedLeading();
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodMs);
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationSeconds } = this.options;
+    const now = new Date();
+    let lease: V1Lease;
+    try {
+      lease = await this.api.readNamespacedLease({ name, namespace });
+    } catch (error) {
+      if (codeOf(error) !== 404) throw error;
+      await this.api.createNamespacedLease({
+        namespace,
+        body: {
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: 0,
+          },
+        },
+      });
+      return true;
+    }
+    const spec = lease.spec ?? {};
+    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+    const expired = renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+    const mine = spec.holderIdentity === identity;
+    if (!mine && spec.holderIdentity && !expired) return false;
+    lease.spec = {
+      ...spec,
+      holderIdentity: identity,
+      leaseDurationSeconds,
+      renewTime: now,
+      ...(mine ? {} : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+    };
+    try {
+      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+    } catch (error) {
+      if (codeOf(error) === 409) return false;
+      throw error;
+    }
+    return true;
+  }
+
+  /** Stops renewing and, when leading, gives the lease up so a standby takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.api.readNamespacedLease({
+        name: this.options.name,
+        namespace: this.options.namespace,
+      });
+      if (lease.spec?.holderIdentity === this.options.identity) {
+        lease.spec = { ...lease.spec, holderIdentity: undefined, renewTime: undefined };
+        await this.api.replaceNamespacedLease({
+          name: this.options.name,
+          namespace: this.options.namespace,
+          body: lease,
+        });
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not release the leader lease');
+    }
+  }
+}
