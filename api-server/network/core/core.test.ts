@@ -456,6 +456,11 @@ describe('ports', () => {
     expect((await list(admin))['binding:host_id']).toBe('');
     await net(alice.token, 'PUT', `/v2.0/ports/${port.id}`, { port: { name: 'after' } });
     expect((await list(alice.token)).name).toBe('after');
+    // A list answered again as it was must not hide a port added since.
+    await net(alice.token, 'POST', '/v2.0/ports', { port: { network_id: network.id, name: 'second' } });
+    expect((await net(alice.token, 'GET', `/v2.0/ports?network_id=${network.id}`)).body.ports).toHaveLength(
+      2,
+    );
     const group = '99999999-2222-3333-4444-555555555555';
     await net(alice.token, 'PUT', `/v2.0/ports/${port.id}`, { port: { security_groups: [group] } });
     expect((await list(alice.token)).security_groups).toEqual([group]);

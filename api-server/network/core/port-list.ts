@@ -7,24 +7,52 @@
 // or another; security groups live in another table and are part of the key.
 import type { Kysely } from 'kysely';
 import { BoundedMap } from '../../../lib/bounded-map.js';
-import { type ListFilter, listPortsByIds, listPortVersions, type Viewer } from './store.js';
+import { type ListFilter, listPortsByIds, listPortVersions, type PortVersion, type Viewer } from './store.js';
 import type { CoreTables } from './tables.js';
 import { portView } from './views.js';
 
 interface Rendered {
-  key: string;
+  revision: number;
+  securityGroups: string;
   json: string;
+}
+
+/** A list answer, and the versions of the ports it was built from. */
+interface Answer {
+  versions: PortVersion[];
+  body: Buffer;
 }
 
 /** Ports remembered per rendering (with and without the admin-only binding attributes). */
 const CAPACITY = 200_000;
 const FETCH_CHUNK = 500;
+/** Answers remembered (the last one per viewer, filter and rendering), and their total size. */
+const ANSWERS = 32;
+const ANSWER_BYTES = 32 * 2 ** 20;
+
+function sameVersions(a: readonly PortVersion[], b: readonly PortVersion[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.id !== y.id || x.revision !== y.revision || x.securityGroups !== y.securityGroups) return false;
+  }
+  return true;
+}
 
 export class PortListCache {
-  private readonly rendered = new BoundedMap<string, Rendered>(CAPACITY);
+  /** Each port's rendering, per set of hidden attributes. */
+  private readonly rendered = new Map<string, BoundedMap<string, Rendered>>();
+  /**
+   * The last answer to each list. While none of its ports changed, the answer is sent again as
+   * it was: a list of ten thousand unchanged ports costs its one query and the copy to the
+   * socket, not ten thousand lookups, a join and the encoding of megabytes of text.
+   */
+  private readonly answers = new BoundedMap<string, Answer>(ANSWERS);
+  private answerBytes = 0;
 
   /**
-   * The JSON text of `{"ports": [...]}` for the viewer and database filter, with `hidden`
+   * The JSON of `{"ports": [...]}` for the viewer and database filter, with `hidden`
    * attributes left out. Only for queries without view-level filters or `fields`.
    */
   async listJson(
@@ -32,32 +60,61 @@ export class PortListCache {
     viewer: Viewer,
     filter: ListFilter,
     hidden: ReadonlySet<string>,
-  ): Promise<string> {
+  ): Promise<Buffer> {
     const versions = await listPortVersions(db, viewer, filter);
     const variant = [...hidden].sort().join(',');
-    const keys = versions.map(
-      (version) => `${version.revision}|${version.securityGroups.join(',')}|${variant}`,
-    );
+    const listKey = JSON.stringify([variant, viewer, filter]);
+    const last = this.answers.get(listKey);
+    if (last && sameVersions(last.versions, versions)) return last.body;
+
+    let rendered = this.rendered.get(variant);
+    if (!rendered) {
+      rendered = new BoundedMap<string, Rendered>(CAPACITY);
+      this.rendered.set(variant, rendered);
+    }
     const missing: string[] = [];
-    versions.forEach((version, index) => {
-      if (this.rendered.get(`${variant}/${version.id}`)?.key !== keys[index]) missing.push(version.id);
-    });
+    for (const version of versions) {
+      const entry = rendered.get(version.id);
+      if (entry?.revision !== version.revision || entry.securityGroups !== version.securityGroups)
+        missing.push(version.id);
+    }
     for (let start = 0; start < missing.length; start += FETCH_CHUNK) {
       const ports = await listPortsByIds(db, missing.slice(start, start + FETCH_CHUNK));
       for (const port of ports) {
         const view = portView(port);
         for (const attribute of hidden) delete view[attribute];
-        const key = `${port.revisionNumber}|${port.securityGroups.join(',')}|${variant}`;
-        this.rendered.set(`${variant}/${port.id}`, { key, json: JSON.stringify(view) });
+        rendered.set(port.id, {
+          revision: port.revisionNumber,
+          securityGroups: port.securityGroups.join(','),
+          json: JSON.stringify(view),
+        });
       }
     }
     const parts: string[] = [];
-    versions.forEach((version) => {
-      const entry = this.rendered.get(`${variant}/${version.id}`);
+    for (const version of versions) {
       // A port deleted between the two reads is left out; one changed meanwhile is shown as
-      // it was fetched.
+      // it was fetched (and the answer, remembered with the versions listed, is not reused).
+      const entry = rendered.get(version.id);
       if (entry) parts.push(entry.json);
-    });
-    return `{"ports":[${parts.join(',')}]}`;
+    }
+    const body = Buffer.from(`{"ports":[${parts.join(',')}]}`);
+    this.remember(listKey, { versions, body });
+    return body;
+  }
+
+  private remember(key: string, answer: Answer): void {
+    const previous = this.answers.get(key);
+    if (previous) {
+      this.answers.delete(key);
+      this.answerBytes -= previous.body.length;
+    }
+    if (answer.body.length > ANSWER_BYTES) return;
+    while (this.answerBytes + answer.body.length > ANSWER_BYTES || this.answers.size >= ANSWERS) {
+      const [oldestKey, oldest] = this.answers.entries().next().value as [string, Answer];
+      this.answers.delete(oldestKey);
+      this.answerBytes -= oldest.body.length;
+    }
+    this.answers.set(key, answer);
+    this.answerBytes += answer.body.length;
   }
 }

@@ -488,8 +488,8 @@ export async function listPorts(db: CoreDb, viewer: Viewer, filter: ListFilter):
 export interface PortVersion {
   id: string;
   revision: number;
-  /** The port's security groups, sorted. */
-  securityGroups: string[];
+  /** The port's security groups, sorted and comma-separated. */
+  securityGroups: string;
 }
 
 /**
@@ -516,8 +516,8 @@ export async function listPortVersions(
   return rows.map((row) => ({
     id: row.id,
     revision: Number(row.revision_number),
-    // Ids are UUIDs: no comma inside one.
-    securityGroups: row.groups ? row.groups.split(',').sort() : [],
+    // Ids are UUIDs: no comma inside one. Most ports have one group, which needs no sorting.
+    securityGroups: row.groups?.includes(',') ? row.groups.split(',').sort().join(',') : (row.groups ?? ''),
   }));
 }
 
