@@ -46,6 +46,8 @@ export interface TempestSuite {
   prepare?: (cloud: PreparedCloud) => Promise<TempestConfig>;
   /** tempest workers (default: the number of cores); more fit where tests mostly wait. */
   concurrency?: number;
+  /** Slow test classes (regexes) that each get a worker of their own besides those. */
+  ownWorkers?: string[];
   /** Whole-run limit (default 20 minutes). */
   timeoutMs?: number;
 }
@@ -165,6 +167,7 @@ export function describeTempestSuite(suite: TempestSuite): void {
           excludeList: suite.exclusions ?? [],
           config,
           concurrency: suite.concurrency,
+          ownWorkers: suite.ownWorkers,
           timeoutMs,
         });
         const text = report(suite.service, result);

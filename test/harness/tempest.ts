@@ -42,8 +42,14 @@ export interface TempestOptions {
   includeList?: string[];
   /** Tests to leave out, each with why; they are reported in `excluded`, not run. */
   excludeList?: { pattern: string; reason: string }[];
-  /** tempest workers (default: the number of cores). */
+  /** tempest workers (default: the number of cores); with `ownWorkers`, those for the rest. */
   concurrency?: number;
+  /**
+   * Regexes of slow test classes that each get a worker of their own. stestr places classes it
+   * has no timings for (a fresh workspace has none) round-robin in an order that changes from
+   * run to run, so two slow classes can otherwise end up one after the other on one worker.
+   */
+  ownWorkers?: string[];
   /** The whole run is stopped after this long (default 1 hour); unfinished tests fail. */
   timeoutMs?: number;
   /** Per-test limit tempest enforces itself (OS_TEST_TIMEOUT; default 300 s). */
@@ -150,6 +156,9 @@ export async function runTempest(options: TempestOptions): Promise<TempestResult
   if (selected.length > 0) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const concurrency = options.concurrency ?? availableParallelism();
+    const scheduling = options.ownWorkers?.length
+      ? ['--worker-file', await writeWorkerFile(workDir, options.ownWorkers, concurrency)]
+      : ['--concurrency', String(concurrency)];
     const storedBefore = await storedRuns(workspace);
     // coreutils `timeout` puts tempest in a process group of its own and signals the whole
     // group, so stestr's worker processes stop with it; run()'s own limit is only a backstop.
@@ -162,8 +171,7 @@ export async function runTempest(options: TempestOptions): Promise<TempestResult
         'run',
         ...selection,
         ...excludeArgs,
-        '--concurrency',
-        String(concurrency),
+        ...scheduling,
       ],
       { env, cwd: workspace, allowFailure: true, timeoutMs: timeoutMs + 60_000 },
     );
@@ -181,6 +189,18 @@ export async function runTempest(options: TempestOptions): Promise<TempestResult
     return summarise(outcomes, excluded, workspace, exitCode, started);
   }
   return summarise([], excluded, workspace, exitCode, started);
+}
+
+/**
+ * tempest's worker file (YAML; JSON is YAML): one worker per regex of `own`, and `concurrency`
+ * workers, scheduled by stestr, for every selected test none of them matches.
+ */
+async function writeWorkerFile(workDir: string, own: string[], concurrency: number): Promise<string> {
+  const rest = `^(?!.*(?:${own.join('|')}))`;
+  const workers = [{ worker: [rest], concurrency }, ...own.map((regex) => ({ worker: [regex] }))];
+  const file = join(workDir, 'workers.yaml');
+  await writeFile(file, `${JSON.stringify(workers, null, 2)}\n`);
+  return file;
 }
 
 async function listTests(env: NodeJS.ProcessEnv, workspace: string, selection: string[]): Promise<string[]> {
