@@ -1,22 +1,37 @@
 // The operator process: connects to the Kubernetes API (a kubeconfig file, $KUBECONFIG, or
-// the in-cluster service account) and proves it can talk to it before reconciling. The
-// reconciler framework and the per-kind reconcilers are registered here as they land.
+// the in-cluster service account), proves it can talk to it, then runs the reconciler
+// framework (operator/framework) for every kind with an actuator, behind leader election.
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import type { Logger } from '../lib/log.js';
+import { Manager, type ManagerOptions } from './framework/manager.js';
+import { networkActuator } from './network/actuator.js';
 
 export interface OperatorOptions {
   /** Path of a kubeconfig; without it $KUBECONFIG, then the in-cluster configuration. */
   kubeconfig?: string;
+  /**
+   * The Lease two replicas compete for; on by default in the namespace the operator runs in
+   * ($POD_NAMESPACE, else `default`). False only where one replica is certain.
+   */
+  leaderElection?: ManagerOptions['leaderElection'];
+  /** Where /metrics, /healthz and /readyz listen; not served without it. */
+  http?: ManagerOptions['http'];
+  /** Settings of the framework (concurrency, resync, rate limit...) for tests and tuning. */
+  framework?: Partial<Omit<ManagerOptions, 'kubeConfig' | 'log' | 'actuators' | 'leaderElection' | 'http'>>;
 }
 
 export interface RunningOperator {
   serverVersion: string;
+  manager: Manager;
   close(): Promise<void>;
 }
 
 export class KubernetesUnreachable extends Error {
   override name = 'KubernetesUnreachable';
 }
+
+/** The kinds with an actuator; the others are served by their CRDs and wait for theirs. */
+export const ACTUATORS = [networkActuator];
 
 export function loadKubeConfig(options: OperatorOptions): KubeConfig {
   const kubeConfig = new KubeConfig();
@@ -39,5 +54,14 @@ export async function startOperator(options: OperatorOptions, log: Logger): Prom
     );
   }
   log.info({ server, serverVersion }, 'operator connected to Kubernetes');
-  return { serverVersion, close: async () => {} };
+  const manager = new Manager({
+    ...options.framework,
+    kubeConfig,
+    log,
+    actuators: ACTUATORS,
+    leaderElection: options.leaderElection ?? { namespace: process.env.POD_NAMESPACE ?? 'default' },
+    ...(options.http ? { http: options.http } : {}),
+  });
+  await manager.start();
+  return { serverVersion, manager, close: () => manager.stop() };
 }

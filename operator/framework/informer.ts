@@ -83,9 +83,24 @@ export class Informer {
     private readonly options: InformerOptions,
   ) {}
 
-  /** Lists, fills the cache and starts watching; resolves once the cache holds the first list. */
+  /**
+   * Lists, fills the cache and starts watching; resolves once the cache holds the first list.
+   * A failing list (the CRD not installed yet, the apiserver away) is retried until it works
+   * or the informer is stopped.
+   */
   async start(): Promise<void> {
-    await this.relist();
+    for (let failures = 0; !this.stopped; failures++) {
+      try {
+        await this.relist();
+        return;
+      } catch (error) {
+        this.options.log?.warn({ err: error }, 'cannot list; trying again');
+        const waitMs = Math.min(30_000, (this.options.retryMs ?? 1000) * 2 ** Math.min(failures, 5));
+        await new Promise((resolve) => {
+          this.retryTimer = setTimeout(resolve, waitMs);
+        });
+      }
+    }
   }
 
   get(key: string): KubeObject | undefined {

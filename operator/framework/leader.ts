@@ -17,6 +17,14 @@ export interface LeaderElectionOptions {
 
 const codeOf = (error: unknown) => (error as { code?: number }).code;
 
+/**
+ * A Lease's times are MicroTime, which the apiserver parses only with six fractional digits;
+ * client-node would send a Date with three, so the text goes through as is.
+ */
+function microTime(date: Date): Date {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
+
 export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
@@ -60,7 +68,8 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
-    const now = new Date();
+    const nowDate = new Date();
+    const now = microTime(nowDate);
     let lease: V1Lease;
     try {
       lease = await this.api.readNamespacedLease({ name, namespace });
@@ -83,7 +92,8 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const expired = renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+    const expired =
+      renewedAt + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < nowDate.getTime();
     const mine = spec.holderIdentity === identity;
     if (!mine && spec.holderIdentity && !expired) return false;
     lease.spec = {

@@ -81,6 +81,7 @@ export class Manager {
   private server: Server | undefined;
   private controllersRunning = false;
   private stopping = false;
+  private lostLease = false;
 
   constructor(private readonly options: ManagerOptions) {
     const { kubeConfig, log } = options;
@@ -134,8 +135,12 @@ export class Manager {
               leaseDurationSeconds: options.leaderElection.leaseDurationSeconds ?? 15,
               retryPeriodMs: options.leaderElection.retryPeriodMs ?? 2_000,
               onStartedLeading: () => void this.startControllers(),
-              // As controller-runtime: a replica that lost the lease stops reconciling at once.
-              onStoppedLeading: () => void this.stopControllers(),
+              // As controller-runtime: a replica that lost the lease stops reconciling at once,
+              // and reports itself unhealthy so that it is restarted to compete again.
+              onStoppedLeading: () => {
+                this.lostLease = true;
+                void this.stopControllers();
+              },
             },
             log,
           );
@@ -164,7 +169,7 @@ export class Manager {
 
   /** Ready: reconciling with every cache listed, or standing by for the lease. */
   get isReady(): boolean {
-    if (!this.controllersRunning) return this.elector !== undefined && !this.stopping;
+    if (!this.controllersRunning) return this.elector !== undefined && !this.stopping && !this.lostLease;
     return [...this.served.values()].every((served) => served.informer.synced);
   }
 
@@ -189,7 +194,9 @@ export class Manager {
       if (path === '/metrics') {
         response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
       } else if (path === '/healthz') {
-        response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        if (this.lostLease)
+          response.writeHead(503, { 'content-type': 'text/plain' }).end('lost the leader lease\n');
+        else response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (path === '/readyz') {
         const ready = this.isReady;
         response
@@ -201,7 +208,7 @@ export class Manager {
   }
 
   private async startControllers(): Promise<void> {
-    if (this.controllersRunning || this.stopping) return;
+    if (this.controllersRunning || this.stopping || this.lostLease) return;
     this.controllersRunning = true;
     // Lists fill the caches (and queue every object) before any reconcile looks up a dependency.
     await Promise.all([...this.served.values()].map((served) => served.informer.start()));

@@ -1,0 +1,282 @@
+// The reconciler framework end to end, with the Network actuator: the real kube-apiserver of the
+// harness, the real api-server listening on loopback, and the operator in this process. A
+// Network applied with credentials in a Secret becomes Available with status.id and exists in
+// the cloud; deleting it deletes the network; imports find what the filter names; the watch
+// survives a real 410 Gone; the operator holds its Lease and serves its metrics.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../lib/exec.js';
+import { createLogger } from '../lib/log.js';
+import { OpenStackClient, parseCloudsYaml } from '../lib/openstack/index.js';
+import { type LiveCloud, startLiveCloud } from '../lib/openstack/live-cloud.suite.js';
+import { GROUP, type KindSpec, VERSION } from '../operator/crds/convention.js';
+import { KINDS } from '../operator/crds/kinds.js';
+import { Network } from '../operator/crds/network.js';
+import { customResourceSource } from '../operator/framework/informer.js';
+import { FINALIZER } from '../operator/framework/reconciler.js';
+import { loadKubeConfig, type RunningOperator, startOperator } from '../operator/main.js';
+import { required } from './harness/inject.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const kubeconfig = required('kubeconfig');
+const kubectlPath = required('kubectl');
+const namespace = `opfw-${randomBytes(3).toString('hex')}`;
+const LEASE = `overcast-operator-${namespace}`;
+
+const kubectl = (args: string[], input?: string) =>
+  run([kubectlPath, `--kubeconfig=${kubeconfig}`, ...args], { input, timeoutMs: 120_000 });
+
+interface NetworkObject {
+  metadata: { name: string; finalizers?: string[]; generation: number };
+  status?: {
+    id?: string;
+    resource?: { name?: string; description?: string; status?: string };
+    conditions?: {
+      type: string;
+      status: string;
+      reason: string;
+      message: string;
+      observedGeneration?: number;
+    }[];
+  };
+}
+
+async function getNetwork(name: string): Promise<NetworkObject | undefined> {
+  const result = await run(
+    [
+      kubectlPath,
+      `--kubeconfig=${kubeconfig}`,
+      'get',
+      `networks.${GROUP}`,
+      name,
+      '-n',
+      namespace,
+      '-o',
+      'json',
+    ],
+    { allowFailure: true },
+  );
+  return result.code === 0 ? (JSON.parse(result.stdout) as NetworkObject) : undefined;
+}
+
+const condition = (object: NetworkObject | undefined, type: string) =>
+  object?.status?.conditions?.find((found) => found.type === type);
+
+function apply(name: string, spec: Partial<KindSpec<typeof Network>>) {
+  return kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'Network',
+      metadata: { name, namespace },
+      spec: { cloudCredentialsRef: { secretName: 'cloud', cloudName: 'overcast' }, ...spec },
+    }),
+  );
+}
+
+/** Waits until the object's Progressing condition is False (done, or stuck) for its generation. */
+async function settled(name: string, timeout = 60_000): Promise<NetworkObject> {
+  return vi.waitFor(
+    async () => {
+      const object = await getNetwork(name);
+      const progressing = condition(object, 'Progressing');
+      if (
+        !object ||
+        progressing?.status !== 'False' ||
+        progressing.observedGeneration !== object.metadata.generation
+      )
+        throw new Error(`${name} not settled: ${JSON.stringify(object?.status)}`);
+      return object;
+    },
+    { timeout, interval: 250 },
+  );
+}
+
+async function eventsOf(name: string): Promise<{ reason: string; message: string; type: string }[]> {
+  const { stdout } = await kubectl([
+    'get',
+    'events',
+    '-n',
+    namespace,
+    '--field-selector',
+    `involvedObject.name=${name}`,
+    '-o',
+    'json',
+  ]);
+  return JSON.parse(stdout).items;
+}
+
+let live: LiveCloud;
+let cloud: OpenStackClient;
+let operator: RunningOperator;
+let watchesOpened = 0;
+
+beforeAll(async () => {
+  await kubectl(['apply', '-f', join(ROOT, 'crds')]);
+  await kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    ...KINDS.map((kind) => `crd/${kind.plural}.${GROUP}`),
+  ]);
+  await kubectl(['create', 'namespace', namespace]);
+  live = await startLiveCloud();
+  const cloudsYaml = `clouds: {overcast: {auth: {auth_url: '${live.front.url}/identity', username: admin, password: admin-secret, user_domain_id: default, project_name: admin, project_domain_id: default}}}`;
+  cloud = new OpenStackClient(parseCloudsYaml(cloudsYaml, 'overcast'));
+  await kubectl([
+    'create',
+    'secret',
+    'generic',
+    'cloud',
+    '-n',
+    namespace,
+    `--from-literal=clouds.yaml=${cloudsYaml}`,
+  ]);
+  const kubeConfig = loadKubeConfig({ kubeconfig });
+  operator = await startOperator(
+    {
+      kubeconfig,
+      leaderElection: { namespace, name: LEASE, leaseDurationSeconds: 5, retryPeriodMs: 500 },
+      http: { host: '127.0.0.1', port: 0 },
+      framework: {
+        reconciler: { pollMs: 1_000 },
+        backoff: { baseMs: 200, maxMs: 2_000 },
+        // The first Network watch starts from resourceVersion 1, long out of the apiserver's
+        // window: a real 410 Gone, which the informer must answer with a fresh list.
+        sourceFor: (resource) => {
+          const real = customResourceSource(kubeConfig, resource);
+          if (resource.plural !== Network.plural) return real;
+          return {
+            list: () => real.list(),
+            watch: (resourceVersion, onEvent, onEnd) =>
+              real.watch(watchesOpened++ === 0 ? '1' : resourceVersion, onEvent, onEnd),
+          };
+        },
+      },
+    },
+    createLogger('operator-test', 'silent'),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  // With the operator still running, so that it lets go of its finalizers.
+  await kubectl(['delete', `networks.${GROUP}`, '--all', '-n', namespace, '--timeout=60s']);
+  await operator?.close();
+  await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
+  cloud?.close();
+  await live?.close();
+});
+
+const neutron = () => cloud.service('network');
+
+async function networkInCloud(id: string): Promise<{ name: string; description: string } | undefined> {
+  const response = await neutron()
+    .get(`/networks/${id}`)
+    .catch((error: { status?: number }) => {
+      if (error.status === 404) return undefined;
+      throw error;
+    });
+  return response?.body.network;
+}
+
+describe('the operator framework with the Network actuator', () => {
+  it('takes the leader Lease and reports ready, with metrics', async () => {
+    await vi.waitFor(
+      async () => {
+        const lease = JSON.parse(
+          (await kubectl(['get', 'lease', LEASE, '-n', namespace, '-o', 'json'])).stdout,
+        );
+        expect(lease.spec.holderIdentity).toBeTruthy();
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    expect(operator.manager.isLeading).toBe(true);
+    const base = `http://127.0.0.1:${operator.manager.httpAddress?.port}`;
+    await vi.waitFor(async () => expect((await fetch(`${base}/readyz`)).status).toBe(200), {
+      timeout: 20_000,
+    });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('overcast_operator_leader 1');
+    expect(metrics).toContain('# TYPE overcast_operator_queue_depth gauge');
+  });
+
+  it('creates a managed Network: Available with status.id, the network exists, an Event says so', async () => {
+    await apply('nebula-net', { resource: { description: 'made by the operator' } });
+    const object = await settled('nebula-net');
+    expect(condition(object, 'Available')).toMatchObject({ status: 'True', reason: 'Success' });
+    expect(condition(object, 'Progressing')).toMatchObject({ status: 'False', reason: 'Success' });
+    expect(object.metadata.finalizers).toContain(FINALIZER);
+    const id = object.status?.id as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(object.status?.resource).toMatchObject({ name: 'nebula-net', status: 'ACTIVE' });
+    expect(await networkInCloud(id)).toMatchObject({
+      name: 'nebula-net',
+      description: 'made by the operator',
+    });
+    const events = await eventsOf('nebula-net');
+    expect(events.map((event) => event.reason)).toContain('Created');
+    // The first watch met a real 410 Gone and the informer listed again.
+    expect(operator.manager.informer('Network')?.relists).toBeGreaterThanOrEqual(1);
+  });
+
+  it('updates the network when the spec changes, with the changed fields in the Event', async () => {
+    await apply('nebula-net', { resource: { description: 'changed' } });
+    await vi.waitFor(
+      async () => {
+        const object = await getNetwork('nebula-net');
+        expect(object?.status?.resource?.description).toBe('changed');
+        expect(condition(object, 'Available')?.observedGeneration).toBe(object?.metadata.generation);
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    const id = (await getNetwork('nebula-net'))?.status?.id as string;
+    expect((await networkInCloud(id))?.description).toBe('changed');
+    const updated = (await eventsOf('nebula-net')).find((event) => event.reason === 'Updated');
+    expect(updated?.message).toContain('resource.description');
+  });
+
+  it('imports by filter, and reports a filter matching several as InvalidConfiguration', async () => {
+    const target = (await neutron().post('/networks', { network: { name: 'shared-target' } })).body.network;
+    await apply('imported', { managementPolicy: 'unmanaged', import: { filter: { name: 'shared-target' } } });
+    const imported = await settled('imported');
+    expect(imported.status?.id).toBe(target.id);
+    expect(condition(imported, 'Available')?.status).toBe('True');
+    // No finalizer-held deletion of an imported network: it stays in the cloud.
+    await kubectl(['delete', `networks.${GROUP}`, 'imported', '-n', namespace, '--timeout=60s']);
+    expect(await networkInCloud(target.id)).toBeDefined();
+
+    for (let twin = 0; twin < 2; twin++) await neutron().post('/networks', { network: { name: 'twin' } });
+    await apply('ambiguous', { managementPolicy: 'unmanaged', import: { filter: { name: 'twin' } } });
+    const ambiguous = await settled('ambiguous');
+    expect(condition(ambiguous, 'Progressing')).toMatchObject({ reason: 'InvalidConfiguration' });
+    expect(condition(ambiguous, 'Progressing')?.message).toContain('2 Networks match the import filter');
+    expect(condition(ambiguous, 'Available')?.status).toBe('False');
+  });
+
+  it('waits for a dependency that is not there, in plain words', async () => {
+    await apply('in-project', { resource: { projectRef: 'nebula' } });
+    await vi.waitFor(
+      async () => {
+        const progressing = condition(await getNetwork('in-project'), 'Progressing');
+        expect(progressing).toMatchObject({
+          status: 'True',
+          reason: 'WaitingForDependency',
+          message: 'Waiting for Project/nebula to be available',
+        });
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+  });
+
+  it('deletes the network with the object', async () => {
+    const id = (await getNetwork('nebula-net'))?.status?.id as string;
+    await kubectl(['delete', `networks.${GROUP}`, 'nebula-net', '-n', namespace, '--timeout=60s']);
+    expect(await getNetwork('nebula-net')).toBeUndefined();
+    expect(await networkInCloud(id)).toBeUndefined();
+    expect(await operator.manager.metrics.render()).toMatch(
+      /overcast_operator_reconciles_total\{kind="Network",result="success"\} \d+/,
+    );
+  });
+});
