@@ -270,6 +270,43 @@ describe('the operator framework with the Network actuator', () => {
     );
   });
 
+  it('recreates a managed network deleted behind its back on resync, with an Event', async () => {
+    await apply('drifting', { resource: {}, resyncPeriod: '2s' });
+    const first = (await settled('drifting')).status?.id as string;
+    await neutron().delete(`/networks/${first}`);
+    const again = await vi.waitFor(
+      async () => {
+        const object = await getNetwork('drifting');
+        expect(object?.status?.id).not.toBe(first);
+        expect(condition(object, 'Available')?.status).toBe('True');
+        return object?.status?.id as string;
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    expect(await networkInCloud(again)).toMatchObject({ name: 'drifting' });
+    expect((await eventsOf('drifting')).map((event) => event.reason)).toContain('ExternalDeletion');
+  });
+
+  it('imports by id, and reports the imported network deleted from the cloud as UnrecoverableError', async () => {
+    const target = (await neutron().post('/networks', { network: { name: 'by-id-target' } })).body.network;
+    await apply('by-id', { managementPolicy: 'unmanaged', import: { id: target.id }, resyncPeriod: '2s' });
+    const imported = await settled('by-id');
+    expect(imported.status?.id).toBe(target.id);
+    expect(imported.status?.resource?.name).toBe('by-id-target');
+    await neutron().delete(`/networks/${target.id}`);
+    await vi.waitFor(
+      async () => {
+        const object = await getNetwork('by-id');
+        expect(condition(object, 'Progressing')).toMatchObject({
+          status: 'False',
+          reason: 'UnrecoverableError',
+        });
+        expect(condition(object, 'Available')?.status).toBe('False');
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+  });
+
   it('deletes the network with the object', async () => {
     const id = (await getNetwork('nebula-net'))?.status?.id as string;
     await kubectl(['delete', `networks.${GROUP}`, 'nebula-net', '-n', namespace, '--timeout=60s']);

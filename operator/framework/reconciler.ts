@@ -415,11 +415,19 @@ export class Reconciler {
   }
 
   private await(written: KubeObject): void {
-    if (written.metadata.resourceVersion)
-      this.awaited.set(this.keyOf(written), {
-        resourceVersion: written.metadata.resourceVersion,
-        until: Date.now() + this.options.consistencyTimeoutMs,
-      });
+    const key = this.keyOf(written);
+    // The watch may deliver the write before its own response arrives: then nothing to wait for.
+    if (
+      !written.metadata.resourceVersion ||
+      this.parts.cached(key)?.metadata.resourceVersion === written.metadata.resourceVersion
+    ) {
+      this.awaited.delete(key);
+      return;
+    }
+    this.awaited.set(key, {
+      resourceVersion: written.metadata.resourceVersion,
+      until: Date.now() + this.options.consistencyTimeoutMs,
+    });
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: a status of any kind
