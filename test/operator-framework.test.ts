@@ -107,6 +107,7 @@ async function eventsOf(name: string): Promise<{ reason: string; message: string
   return JSON.parse(stdout).items;
 }
 
+const leaderElection = { namespace, name: LEASE, leaseDurationSeconds: 5, retryPeriodMs: 500 };
 let live: LiveCloud;
 let cloud: OpenStackClient;
 let operator: RunningOperator;
@@ -137,7 +138,7 @@ beforeAll(async () => {
   operator = await startOperator(
     {
       kubeconfig,
-      leaderElection: { namespace, name: LEASE, leaseDurationSeconds: 5, retryPeriodMs: 500 },
+      leaderElection: { ...leaderElection, identity: 'replica-1' },
       http: { host: '127.0.0.1', port: 0 },
       framework: {
         reconciler: { pollMs: 1_000 },
@@ -315,5 +316,38 @@ describe('the operator framework with the Network actuator', () => {
     expect(await operator.manager.metrics.render()).toMatch(
       /overcast_operator_reconciles_total\{kind="Network",result="success"\} \d+/,
     );
+  });
+});
+
+describe('two replicas', () => {
+  it('the second stands by while the first holds the Lease, takes over when it stops, and reconciles', async () => {
+    const standby = await startOperator(
+      {
+        kubeconfig,
+        leaderElection: { ...leaderElection, identity: 'replica-2' },
+        http: { host: '127.0.0.1', port: 0 },
+      },
+      createLogger('operator-test-standby', 'silent'),
+    );
+    const first = operator;
+    operator = standby;
+    // Several retry periods: the standby sees the Lease held and renewed, and does not lead.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(standby.manager.isLeading).toBe(false);
+    expect(first.manager.isLeading).toBe(true);
+    const standbyReady = await fetch(`http://127.0.0.1:${standby.manager.httpAddress?.port}/readyz`);
+    expect(standbyReady.status).toBe(200);
+    await apply('during-standby', { resource: {} });
+    await settled('during-standby');
+
+    await first.close();
+    await vi.waitFor(() => expect(standby.manager.isLeading).toBe(true), { timeout: 20_000, interval: 200 });
+    const lease = JSON.parse((await kubectl(['get', 'lease', LEASE, '-n', namespace, '-o', 'json'])).stdout);
+    expect(lease.spec.holderIdentity).toBe('replica-2');
+    expect(lease.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
+    await apply('after-handover', { resource: {} });
+    const object = await settled('after-handover');
+    expect(condition(object, 'Available')?.status).toBe('True');
+    expect(await networkInCloud(object.status?.id as string)).toMatchObject({ name: 'after-handover' });
   });
 });
