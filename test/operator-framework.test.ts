@@ -218,6 +218,16 @@ describe('the operator framework with the Network actuator', () => {
     });
     const events = await eventsOf('nebula-net');
     expect(events.map((event) => event.reason)).toContain('Created');
+    // Settled means quiet: its own status writes do not queue it again.
+    const successes = () =>
+      Number(
+        /overcast_operator_reconciles_total\{kind="Network",result="success"\} (\d+)/.exec(
+          operator.manager.metrics.render(),
+        )?.[1],
+      );
+    const before = successes();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(successes()).toBe(before);
     // The first watch met a real 410 Gone and the informer listed again.
     expect(operator.manager.informer('Network')?.relists).toBeGreaterThanOrEqual(1);
   });

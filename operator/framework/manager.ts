@@ -239,8 +239,7 @@ export class Manager {
       type !== 'MODIFIED' ||
       ownWriteArrived ||
       old?.metadata.generation !== object.metadata.generation ||
-      old?.metadata.deletionTimestamp !== object.metadata.deletionTimestamp ||
-      old?.status?.id !== object.status?.id;
+      old?.metadata.deletionTimestamp !== object.metadata.deletionTimestamp;
     if (type === 'DELETED') {
       served.reconciler.forget(keyOf(object));
       this.queue.forget(key);

@@ -111,7 +111,12 @@ export class Reconciler {
   /** Spec and generation last handled by this process, for the cause and the diff. */
   private readonly handled = new Map<string, { generation: number | undefined; spec: unknown }>();
   /** The resourceVersion of the operator's last write per key, until the watch shows it. */
-  private readonly awaited = new Map<string, { resourceVersion: string; until: number }>();
+  /** Keys whose reconcile waits for the watch to show the operator's own write. */
+  private readonly parked = new Set<string>();
+  private readonly awaited = new Map<
+    string,
+    { resourceVersion: string; until: number; object: KubeObject }
+  >();
 
   constructor(
     private readonly parts: ReconcilerParts,
@@ -130,12 +135,15 @@ export class Reconciler {
     const awaited = this.awaited.get(key);
     if (awaited?.resourceVersion !== object.metadata.resourceVersion) return false;
     this.awaited.delete(key);
-    return true;
+    // Only a parked key runs again: the arrival of every write of ours would otherwise queue
+    // a pass that writes again (lastSyncTime), and so on forever.
+    return this.parked.delete(key);
   }
 
   forget(key: string): void {
     this.handled.delete(key);
     this.awaited.delete(key);
+    this.parked.delete(key);
   }
 
   async reconcile(key: string): Promise<WorkResult> {
@@ -149,9 +157,13 @@ export class Reconciler {
     const awaited = this.awaited.get(key);
     if (awaited && awaited.resourceVersion !== object.metadata.resourceVersion) {
       const remaining = awaited.until - Date.now();
-      if (remaining > 0) return { kind: 'after', ms: remaining };
+      if (remaining > 0) {
+        this.parked.add(key);
+        return { kind: 'after', ms: remaining };
+      }
     }
     this.awaited.delete(key);
+    this.parked.delete(key);
     if (object.metadata.deletionTimestamp) return this.guard(object, () => this.finalize(object));
     const generation = object.metadata.generation;
     if (isTerminalFor(object.status, generation)) return DONE;
@@ -177,7 +189,9 @@ export class Reconciler {
     } catch (error) {
       const failure = classify(error);
       if (failure.reason !== 'WaitingForDependency') this.parts.failed(failure.reason);
-      const latest = this.parts.cached(this.keyOf(object)) ?? object;
+      // The pass may have written the object already: its answer is newer than the cache.
+      const key = this.keyOf(object);
+      const latest = this.awaited.get(key)?.object ?? this.parts.cached(key) ?? object;
       if (failure.reason === 'WaitingForDependency') {
         this.parts.log.debug({ object: this.keyOf(object), reason: failure.message }, 'waiting');
       } else {
@@ -427,6 +441,7 @@ export class Reconciler {
     this.awaited.set(key, {
       resourceVersion: written.metadata.resourceVersion,
       until: Date.now() + this.options.consistencyTimeoutMs,
+      object: written,
     });
   }
 
