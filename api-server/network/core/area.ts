@@ -48,6 +48,11 @@ export const CORE_EXTENSIONS: NetworkExtension[] = [
     'Extension to add descriptions to standard attributes',
   ),
   extension(
+    'ip-substring-filtering',
+    'IP address substring filtering',
+    'Provides IP address substring filtering when listing ports',
+  ),
+  extension(
     'project-id',
     'project_id field enabled',
     'Extension that indicates that project_id field is enabled.',

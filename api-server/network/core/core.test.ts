@@ -493,6 +493,32 @@ describe('ports', () => {
     }
   });
 
+  it('filters ports by part of an address (ip-substring-filtering)', async () => {
+    const network = await createNetwork(alice.token);
+    const subnet = await createSubnet(alice.token, network.id, '10.64.0.0/24', { enable_dhcp: false });
+    const portAt = async (address: string) =>
+      (
+        await net(alice.token, 'POST', '/v2.0/ports', {
+          port: { network_id: network.id, fixed_ips: [{ subnet_id: subnet.id, ip_address: address }] },
+        })
+      ).body.port.id;
+    const nine = await portAt('10.64.0.9');
+    const ten = await portAt('10.64.0.10');
+    const matching = async (part: string) =>
+      (
+        await net(
+          alice.token,
+          'GET',
+          `/v2.0/ports?network_id=${network.id}&fixed_ips=ip_address_substr%3D${part}`,
+        )
+      ).body.ports
+        .map((port: { id: string }) => port.id)
+        .sort();
+    expect(await matching('10.64.0.1')).toEqual([ten]);
+    expect(await matching('64.0.')).toEqual([nine, ten].sort());
+    expect(await matching('10.65.')).toEqual([]);
+  });
+
   it('answers 409 IpAddressGenerationFailure when the pool is exhausted', async () => {
     const network = await createNetwork(alice.token);
     await createSubnet(alice.token, network.id, '10.8.0.0/29', {
@@ -791,6 +817,7 @@ describe('the service documents', () => {
       'port-security',
       'net-mtu',
       'allowed-address-pairs',
+      'ip-substring-filtering',
     ]) {
       expect(aliases).toContain(alias);
     }

@@ -1,8 +1,9 @@
 // Query strings of Neutron's GET requests: `fields=` (repeatable) picks the attributes shown,
 // every other key is a filter on an attribute, matched against the rendered value (any of
 // repeated values; booleans as true/false; list attributes such as fixed_ips by their
-// members' keys, as `fixed_ips=ip_address=10.0.0.5`). Filters on attributes the caller may not
-// see match nothing; unknown keys are ignored.
+// members' keys, as `fixed_ips=ip_address=10.0.0.5`, or by part of an address with Neutron's
+// ip-substring-filtering, `fixed_ips=ip_address_substr=10.0.0.`). Filters on attributes the
+// caller may not see match nothing; unknown keys are ignored.
 import type { ListFilter } from './store.js';
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -71,12 +72,13 @@ function matches(actual: unknown, wanted: string): boolean {
     if (equals > 0) {
       const key = wanted.slice(0, equals);
       const expected = wanted.slice(equals + 1);
-      return actual.some(
-        (item) =>
-          typeof item === 'object' &&
-          item !== null &&
-          String((item as Record<string, unknown>)[key]) === expected,
+      const members = actual.filter(
+        (item): item is Record<string, unknown> => typeof item === 'object' && item !== null,
       );
+      if (key === 'ip_address_substr') {
+        return members.some((item) => String(item.ip_address).includes(expected));
+      }
+      return members.some((item) => String(item[key]) === expected);
     }
     return actual.some((item) => matchesScalar(item, wanted));
   }
