@@ -318,6 +318,41 @@ describe('the operator framework with the Network actuator', () => {
     );
   });
 
+  it('over quota is InvalidConfiguration, left alone until the spec changes, then goes on', async () => {
+    const tenant = await live.test.memberProject(live.adminToken, `quota-${namespace}`);
+    await neutron().put(`/quotas/${tenant.projectId}`, { quota: { network: 0 } });
+    const tenantYaml = `clouds: {overcast: {auth: {auth_url: '${live.front.url}/identity', username: quota-${namespace}-user, password: pw, user_domain_id: default, project_name: quota-${namespace}, project_domain_id: default}}}`;
+    await kubectl([
+      'create',
+      'secret',
+      'generic',
+      'tenant',
+      '-n',
+      namespace,
+      `--from-literal=clouds.yaml=${tenantYaml}`,
+    ]);
+    const tenantCredentials = { secretName: 'tenant', cloudName: 'overcast' };
+    await apply('over-quota', { cloudCredentialsRef: tenantCredentials, resource: {} });
+    const refused = await settled('over-quota');
+    expect(condition(refused, 'Progressing')).toMatchObject({
+      status: 'False',
+      reason: 'InvalidConfiguration',
+    });
+    expect(condition(refused, 'Progressing')?.message).toMatch(/^quota exceeded: /);
+    expect(condition(refused, 'Available')?.status).toBe('False');
+    const warning = (await eventsOf('over-quota')).find((event) => event.reason === 'InvalidConfiguration');
+    expect(warning?.type).toBe('Warning');
+    // The quota is raised, but the spec did not change: the operator does not try again...
+    await neutron().put(`/quotas/${tenant.projectId}`, { quota: { network: 5 } });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(condition(await getNetwork('over-quota'), 'Progressing')?.reason).toBe('InvalidConfiguration');
+    // ...until it does.
+    await apply('over-quota', { cloudCredentialsRef: tenantCredentials, resource: { description: 'retry' } });
+    const created = await settled('over-quota');
+    expect(condition(created, 'Available')?.status).toBe('True');
+    expect((await networkInCloud(created.status?.id as string))?.description).toBe('retry');
+  });
+
   it('deletes the network with the object', async () => {
     const id = (await getNetwork('nebula-net'))?.status?.id as string;
     await kubectl(['delete', `networks.${GROUP}`, 'nebula-net', '-n', namespace, '--timeout=60s']);
