@@ -223,7 +223,7 @@ async function measure(target: Target, operation: Operation, concurrency: number
   if (warmupMs > 0 && operation !== 'list') await load(warmupMs, Math.ceil(maxRequests / 5));
   let best: Measured | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (!(await waitForQuiet(allOurPids, { maxSeconds: quietWaitSeconds }))) {
+    if (quietWaitSeconds > 0 && !(await waitForQuiet(allOurPids, { maxSeconds: quietWaitSeconds }))) {
       ctx.progress(`the machine did not get quiet within ${quietWaitSeconds} s; measuring anyway`);
     }
     const databasePids = mariadb ? [mariadb.pid] : [];
