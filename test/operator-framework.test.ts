@@ -248,6 +248,19 @@ describe('the operator framework with the Network actuator', () => {
     expect(updated?.message).toContain('resource.description');
   });
 
+  it('adopts the network a create before a crash left behind instead of making a second one', async () => {
+    // What a crash between the create and the status.id write leaves: the network, no ID.
+    const leftBehind = (await neutron().post('/networks', { network: { name: 'crashed' } })).body.network;
+    await apply('crashed', { resource: {} });
+    const object = await settled('crashed');
+    expect(object.status?.id).toBe(leftBehind.id);
+    expect((await eventsOf('crashed')).map((event) => event.reason)).toEqual(['Adopted']);
+    const named = [];
+    for await (const network of neutron().list('/networks', 'networks', { query: { name: 'crashed' } }))
+      named.push(network);
+    expect(named).toHaveLength(1);
+  });
+
   it('imports by filter, and reports a filter matching several as InvalidConfiguration', async () => {
     const target = (await neutron().post('/networks', { network: { name: 'shared-target' } })).body.network;
     await apply('imported', { managementPolicy: 'unmanaged', import: { filter: { name: 'shared-target' } } });
