@@ -10,6 +10,7 @@ import { GROUP, VERSION } from '../crds/convention.js';
 import type { BackoffOptions, RateLimitOptions } from './backoff.js';
 import { isAvailable } from './conditions.js';
 import { CloudClients } from './credentials.js';
+import { DependencyIndex } from './dependencies.js';
 import { classify } from './errors.js';
 import { EventRecorder } from './events.js';
 import {
@@ -76,8 +77,7 @@ export class Manager {
   private readonly events: EventRecorder;
   private readonly elector: LeaderElector | undefined;
   /** "Kind/namespace/name" of a dependency → queue keys of the objects waiting on it. */
-  private readonly dependents = new Map<string, Set<string>>();
-  private readonly dependenciesOf = new Map<string, string[]>();
+  private readonly dependencies = new DependencyIndex();
   private server: Server | undefined;
   private controllersRunning = false;
   private stopping = false;
@@ -245,24 +245,24 @@ export class Manager {
       this.queue.forget(key);
       this.dependOn(key, object, []);
     } else if (worthReconciling) this.queue.add(key);
-    if (type !== 'MODIFIED' || isAvailable(object) !== (old ? isAvailable(old) : false)) {
-      for (const dependent of this.dependents.get(`${kind}/${keyOf(object)}`) ?? [])
+    // Dependents wait for Available and use status.id: queue them when either changes.
+    if (
+      type !== 'MODIFIED' ||
+      isAvailable(object) !== (old ? isAvailable(old) : false) ||
+      old?.status?.id !== object.status?.id
+    ) {
+      for (const dependent of this.dependencies.dependentsOf(`${kind}/${keyOf(object)}`))
         this.queue.add(dependent);
     }
   }
 
   private dependOn(key: string, object: KubeObject, dependencies: Dependency[]): void {
-    for (const previous of this.dependenciesOf.get(key) ?? []) this.dependents.get(previous)?.delete(key);
-    const keys = dependencies.map(
-      (dependency) => `${dependency.kind}/${object.metadata.namespace ?? ''}/${dependency.name}`,
+    this.dependencies.set(
+      key,
+      dependencies.map(
+        (dependency) => `${dependency.kind}/${object.metadata.namespace ?? ''}/${dependency.name}`,
+      ),
     );
-    for (const dependencyKey of keys) {
-      const waiting = this.dependents.get(dependencyKey) ?? new Set<string>();
-      waiting.add(key);
-      this.dependents.set(dependencyKey, waiting);
-    }
-    if (keys.length > 0) this.dependenciesOf.set(key, keys);
-    else this.dependenciesOf.delete(key);
   }
 
   private async reconcile(key: string) {
