@@ -59,6 +59,17 @@ export interface InformerOptions {
   onChange(type: ChangeType, object: KubeObject, old: KubeObject | undefined): void;
 }
 
+/** One line for the log: the HTTP status, or the message (an ApiException's carries its whole body). */
+function failureOf(error: unknown): string {
+  const { statusCode, code, message } = (error ?? {}) as {
+    statusCode?: number;
+    code?: number;
+    message?: string;
+  };
+  const status = statusCode ?? (typeof code === 'number' ? code : undefined);
+  return status === undefined ? String(message ?? error) : `HTTP ${status}`;
+}
+
 function isGone(error: unknown): boolean {
   const { statusCode, code } = (error ?? {}) as { statusCode?: number; code?: number };
   return statusCode === 410 || code === 410;
@@ -94,7 +105,7 @@ export class Informer {
         await this.relist();
         return;
       } catch (error) {
-        this.options.log?.warn({ err: error }, 'cannot list; trying again');
+        this.options.log?.warn({ failure: failureOf(error) }, 'cannot list; trying again');
         const waitMs = Math.min(30_000, (this.options.retryMs ?? 1000) * 2 ** Math.min(failures, 5));
         await new Promise((resolve) => {
           this.retryTimer = setTimeout(resolve, waitMs);
@@ -204,7 +215,7 @@ export class Informer {
     this.watchRestarts++;
     const gone = isGone(error);
     const failed = error !== undefined && error !== null && !gone;
-    if (failed) this.options.log?.warn({ err: error }, 'watch failed; watching again');
+    if (failed) this.options.log?.warn({ failure: failureOf(error) }, 'watch failed; watching again');
     const next = async () => {
       try {
         if (gone) {
@@ -216,7 +227,7 @@ export class Informer {
           await this.relist();
         } else await this.openWatch();
       } catch (listError) {
-        this.options.log?.warn({ err: listError }, 'list failed; trying again');
+        this.options.log?.warn({ failure: failureOf(listError) }, 'list failed; trying again');
         this.retryTimer = setTimeout(() => void next(), this.options.retryMs ?? 1000);
       }
     };
