@@ -30,6 +30,9 @@ export class KubernetesUnreachable extends Error {
   override name = 'KubernetesUnreachable';
 }
 
+/** Where the operator program serves /metrics, /healthz and /readyz (the chart's probes). */
+export const OPERATOR_HTTP_PORT = 8081;
+
 /** The kinds with an actuator; the others are served by their CRDs and wait for theirs. */
 export const ACTUATORS = [networkActuator];
 

@@ -1,7 +1,7 @@
 // The three programs as separate processes: api-server, operator, node-agent.
 import { startApiServer } from '../../../api-server/main.js';
 import { startNodeAgent } from '../../../node-agent/main.js';
-import { startOperator } from '../../../operator/main.js';
+import { OPERATOR_HTTP_PORT, startOperator } from '../../../operator/main.js';
 import { createBusFromConfig } from '../../bus/index.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
@@ -14,7 +14,9 @@ export async function runApiServer(config: Config, log: Logger): Promise<number>
 }
 
 export async function runOperator(config: Config, log: Logger, kubeconfig?: string): Promise<number> {
-  const operator = await orUnavailable('cannot start the operator', () => startOperator({ kubeconfig }, log));
+  const operator = await orUnavailable('cannot start the operator', () =>
+    startOperator({ kubeconfig, http: { host: '0.0.0.0', port: OPERATOR_HTTP_PORT } }, log),
+  );
   return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
 }
 
