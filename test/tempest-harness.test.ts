@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../lib/exec.js';
 import { DEBIAN_PYTHON, debianPythonEnvironment, TEMPEST_COMMAND } from '../lib/kit/openstack.js';
 import { parseSubunit, testsOf } from './harness/subunit.js';
-import { outcomesFromStream, readTestList, storedRunAsV2, type TestOutcome } from './harness/tempest.js';
+import {
+  outcomesFromStream,
+  readTestList,
+  storedRunAsV2,
+  type TestOutcome,
+  writeWorkerFile,
+} from './harness/tempest.js';
 
 // Writes the same results twice: argv[1] as a subunit v2 stream (StreamResultToBytes, what
 // workers emit) and argv[2] as stestr stores a run (subunit v1 through testtools'
@@ -161,6 +167,42 @@ describe('tempest harness', () => {
     const bad = parseSubunit(corrupted);
     expect(bad.problem).toMatch(/CRC32/);
     expect(bad.events).toHaveLength(complete - 1);
+  });
+
+  it("a worker file gives each slow class a worker of its own and every other test one of stestr's", async () => {
+    const slow = ['\\.test_ports\\.PortsTestJSON\\.', '\\.test_routers\\.RoutersTest\\.'];
+    const ids = [
+      'tempest.api.network.test_ports.PortsTestJSON.test_a[id-1]',
+      'tempest.api.network.test_ports.PortsTestJSON.test_b[id-2]',
+      'tempest.api.network.test_ports.PortsIpV6TestJSON.test_a[id-1]',
+      'tempest.api.network.test_routers.RoutersTest.test_c[id-3]',
+      'tempest.api.network.test_networks.NetworksTest.test_d[id-4]',
+      'tempest.api.network.test_networks.BulkNetworkOpsTest.test_e[id-5]',
+      'tempest.api.network.admin.test_routers.RoutersAdminTest.test_f[id-6]',
+    ];
+    const workerDir = join(dir, 'workers');
+    await run(['mkdir', '-p', workerDir]);
+    const file = await writeWorkerFile(workerDir, slow, 3);
+    // stestr's own scheduler, grouping by class as tempest's .stestr.conf does.
+    const partitions = await run(
+      [
+        DEBIAN_PYTHON,
+        '-c',
+        `import json, re, sys
+from stestr.scheduler import generate_worker_partitions
+group = lambda test_id: re.match(r'([^\\.]*\\.)*', test_id).group(0)
+print(json.dumps(generate_worker_partitions(json.loads(sys.argv[1]), sys.argv[2], group_callback=group)))`,
+        JSON.stringify(ids),
+        file,
+      ],
+      { env: debianPythonEnvironment() },
+    );
+    const workers: string[][] = JSON.parse(partitions.stdout);
+    expect(workers.flat().sort()).toEqual([...ids].sort());
+    expect(workers).toContainEqual([ids[0], ids[1]]);
+    expect(workers).toContainEqual([ids[3]]);
+    const rest = workers.filter((worker) => !worker.includes(ids[0]!) && !worker.includes(ids[3]!));
+    expect(rest).toHaveLength(3);
   });
 
   it('the identity list selects only identity v3 tests of the areas Overcast builds', async () => {

@@ -195,7 +195,7 @@ export async function runTempest(options: TempestOptions): Promise<TempestResult
  * tempest's worker file (YAML; JSON is YAML): one worker per regex of `own`, and `concurrency`
  * workers, scheduled by stestr, for every selected test none of them matches.
  */
-async function writeWorkerFile(workDir: string, own: string[], concurrency: number): Promise<string> {
+export async function writeWorkerFile(workDir: string, own: string[], concurrency: number): Promise<string> {
   const rest = `^(?!.*(?:${own.join('|')}))`;
   const workers = [{ worker: [rest], concurrency }, ...own.map((regex) => ({ worker: [regex] }))];
   const file = join(workDir, 'workers.yaml');
