@@ -251,14 +251,19 @@ describe('the operator framework with the Network actuator', () => {
   it('adopts the network a create before a crash left behind instead of making a second one', async () => {
     // What a crash between the create and the status.id write leaves: the network, no ID.
     const leftBehind = (await neutron().post('/networks', { network: { name: 'crashed' } })).body.network;
+    // A namesake in another project, which the admin's credentials see too: not ours.
+    const other = await live.test.memberProject(live.adminToken, `other-${namespace}`);
+    const trap = (
+      await neutron().post('/networks', { network: { name: 'crashed', project_id: other.projectId } })
+    ).body.network;
     await apply('crashed', { resource: {} });
     const object = await settled('crashed');
     expect(object.status?.id).toBe(leftBehind.id);
     expect((await eventsOf('crashed')).map((event) => event.reason)).toEqual(['Adopted']);
     const named = [];
     for await (const network of neutron().list('/networks', 'networks', { query: { name: 'crashed' } }))
-      named.push(network);
-    expect(named).toHaveLength(1);
+      named.push(network.id);
+    expect(named.sort()).toEqual([leftBehind.id, trap.id].sort());
   });
 
   it('imports by filter, and reports a filter matching several as InvalidConfiguration', async () => {

@@ -410,10 +410,9 @@ export class Reconciler {
     if (deletesResource) {
       const context = await this.context(object, 'delete', []);
       const knownId = object.status?.id as string | undefined;
-      // No ID: a create may have happened just before a crash; find what it would have made.
       const resource = knownId
         ? await actuator.getById(context, knownId)
-        : (await actuator.listForAdoption(context)).at(0);
+        : await this.leftBehind(context, object);
       if (resource !== undefined) {
         const id = actuator.idOf(resource);
         await actuator.delete(context, resource);
@@ -426,6 +425,22 @@ export class Reconciler {
     await this.parts.writer.setFinalizers(object, remaining);
     this.forget(this.keyOf(object));
     return DONE;
+  }
+
+  /**
+   * For an object deleted without status.id: what a create just before a crash would have
+   * made. Nothing is created before the dependencies are there, so without them nothing is
+   * looked for; and only an unambiguous match is taken, never someone else's namesake.
+   */
+  private async leftBehind(context: ActuatorContext, object: KubeObject): Promise<unknown> {
+    let dependencyIds: Map<string, string>;
+    try {
+      dependencyIds = this.resolveDependencies(object);
+    } catch {
+      return undefined;
+    }
+    const candidates = await this.parts.actuator.listForAdoption({ ...context, dependencyIds });
+    return candidates.length === 1 ? candidates[0] : undefined;
   }
 
   private await(written: KubeObject): void {

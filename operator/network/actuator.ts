@@ -32,6 +32,11 @@ const network = (context: ActuatorContext) => context.client.service('network');
 const projectIdOf = (context: ActuatorContext, projectRef: string | undefined) =>
   projectRef === undefined ? undefined : context.dependencyIds.get(`Project/${projectRef}`);
 
+async function credentialsProjectId(context: ActuatorContext): Promise<string | undefined> {
+  if (context.client.cloud.authType === 'none') return undefined;
+  return (await context.client.session.token()).projectId;
+}
+
 /** The fields Neutron can change on an existing network, from spec.resource. */
 function updatable(resource: NetworkResource): Partial<NeutronNetwork> {
   const fields: Partial<NeutronNetwork> = {};
@@ -68,7 +73,9 @@ export const networkActuator: Actuator<NeutronNetwork> = {
   async listForAdoption(context) {
     const resource = spec(context).resource ?? {};
     const name = resource.name ?? context.object.metadata.name;
-    const projectId = projectIdOf(context, resource.projectRef);
+    // The project it would have been created in: the named one, else the credentials' own
+    // (admin credentials list every project's networks, and a namesake there is not ours).
+    const projectId = projectIdOf(context, resource.projectRef) ?? (await credentialsProjectId(context));
     const found: NeutronNetwork[] = [];
     for await (const candidate of network(context).list<NeutronNetwork>('/networks', 'networks', {
       query: { name, project_id: projectId },
