@@ -86,6 +86,9 @@ function matches(actual: unknown, wanted: string): boolean {
 }
 
 /** Whether a rendered view passes every filter of the query. */
+/** For resources of which policy hides no attribute from anyone. */
+export const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
+
 export function passesFilters(
   view: Record<string, unknown>,
   query: Query,

@@ -36,7 +36,7 @@ import {
   refuseReadOnly,
   resourceBody,
 } from '../attributes.js';
-import { databaseFilter, passesFilters, type Query, shaper } from '../listing.js';
+import { databaseFilter, NOTHING_HIDDEN, passesFilters, type Query, shaper } from '../listing.js';
 import { recordChange } from '../outbox.js';
 import { DHCP_OWNER, ensureDhcpAddress, removeDhcpAddress } from '../ports.js';
 import {
@@ -178,8 +178,6 @@ function readHostRoutes(attributes: Attributes, version: 4 | 6): HostRoute[] | u
     return { destination: formatCidr(destination), nexthop: formatAddress(nexthop.version, nexthop.value) };
   });
 }
-
-const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
 /** What `sort_key` may name (Neutron's sortable subnet attributes). */
 const SUBNET_SORT_KEYS = sortKeys(

@@ -9,7 +9,7 @@ import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest } from '../../../common/errors.js';
 import { formatAddress, parseAddress } from '../../core/addresses.js';
 import { type Attributes, owningProject, readString, readUuid, resourceBody } from '../../core/attributes.js';
-import { fieldsOf, passesFilters, type Query, shape } from '../../core/listing.js';
+import { fieldsOf, NOTHING_HIDDEN, passesFilters, type Query, shape } from '../../core/listing.js';
 import { recordChange } from '../../core/outbox.js';
 import { allocateFixedIps, insertPortWithMac, newPort } from '../../core/ports.js';
 import {
@@ -66,12 +66,9 @@ const FLOATING_IP_SORT_KEYS = sortKeys(
   'floating_ip_address',
   'floating_network_id',
   'router_id',
-  'port_id',
   'fixed_ip_address',
   'status',
 );
-/** No floating IP attribute is hidden by policy. */
-const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
 function floatingIpTarget(floatingIp: Pick<FloatingIpRecord, 'projectId'>) {
   return { project_id: floatingIp.projectId, tenant_id: floatingIp.projectId };

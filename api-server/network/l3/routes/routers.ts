@@ -15,7 +15,7 @@ import {
   readUuid,
   resourceBody,
 } from '../../core/attributes.js';
-import { fieldsOf, passesFilters, type Query, shape } from '../../core/listing.js';
+import { fieldsOf, NOTHING_HIDDEN, passesFilters, type Query, shape } from '../../core/listing.js';
 import { recordChange } from '../../core/outbox.js';
 import {
   asSeenBy,
@@ -71,8 +71,6 @@ const UPDATE_ATTRIBUTES = new Set([
 type Params = { router_id: string };
 
 const ROUTER_SORT_KEYS = sortKeys('name', 'admin_state_up', 'status');
-/** No router attribute is hidden by policy. */
-const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
 function routerTarget(router: Pick<RouterRecord, 'projectId'>) {
   return { project_id: router.projectId, tenant_id: router.projectId };
