@@ -1,3 +1,4 @@
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   BadRequest,
@@ -55,6 +56,22 @@ describe('error classification', () => {
     expect(classify(new ConfigurationError('cloud "x" is not in clouds.yaml'))).toMatchObject({
       reason: 'InvalidConfiguration',
       retry: true,
+    });
+  });
+
+  it('retries a Kubernetes conflict on its own write, saying so in one line', () => {
+    const body = JSON.stringify({
+      kind: 'Status',
+      message:
+        'Operation cannot be fulfilled on networks.openstack.overcast.dev "a": the object has been modified',
+      code: 409,
+    });
+    const conflict = new ApiException(409, `HTTP-Code: 409\nBody: ${body}\nHeaders: {}`, body, {});
+    expect(classify(conflict)).toEqual({
+      reason: 'TransientError',
+      retry: true,
+      message:
+        'the Kubernetes API answered 409: Operation cannot be fulfilled on networks.openstack.overcast.dev "a": the object has been modified',
     });
   });
 });
