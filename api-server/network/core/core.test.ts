@@ -357,6 +357,33 @@ describe('subnets', () => {
 });
 
 describe('ports', () => {
+  it("puts a port that names no groups in its project's default group, as Neutron, unless port security is off or the port is the cloud's own", async () => {
+    const carol = await cloud.memberProject(admin, 'carol-ports');
+    const network = await createNetwork(carol.token);
+    await createSubnet(carol.token, network.id, '10.44.0.0/24');
+    const plain = (await net(carol.token, 'POST', '/v2.0/ports', { port: { network_id: network.id } })).body
+      .port;
+    // The project had no default group before its first port: the port made it.
+    const groups = (await net(carol.token, 'GET', '/v2.0/security-groups?name=default')).body.security_groups;
+    expect(groups).toHaveLength(1);
+    expect(plain.security_groups).toEqual([groups[0].id]);
+    const unsecured = (
+      await net(carol.token, 'POST', '/v2.0/ports', {
+        port: { network_id: network.id, port_security_enabled: false },
+      })
+    ).body.port;
+    expect(unsecured.security_groups).toEqual([]);
+    const chosen = (
+      await net(carol.token, 'POST', '/v2.0/ports', { port: { network_id: network.id, security_groups: [] } })
+    ).body.port;
+    expect(chosen.security_groups).toEqual([]);
+    const dhcp = (
+      await net(carol.token, 'GET', `/v2.0/ports?network_id=${network.id}&device_owner=network:dhcp`)
+    ).body.ports;
+    expect(dhcp).toHaveLength(1);
+    expect(dhcp[0].security_groups).toEqual([]);
+  });
+
   it('gets a MAC from base_mac, an address, binding attributes for admins, and DOWN status', async () => {
     const network = await createNetwork(alice.token);
     const subnet = await createSubnet(alice.token, network.id, '10.4.0.0/24');
@@ -365,12 +392,14 @@ describe('ports', () => {
     });
     expect(status).toBe(201);
     const port = body.port;
+    const defaultGroup = (await net(alice.token, 'GET', '/v2.0/security-groups?name=default')).body
+      .security_groups[0];
     expect(port.mac_address).toMatch(/^fa:16:3e(:[0-9a-f]{2}){3}$/);
     expect(port).toMatchObject({
       name: 'p1',
       status: 'DOWN',
       device_owner: '',
-      security_groups: [],
+      security_groups: [defaultGroup.id],
       allowed_address_pairs: [],
       extra_dhcp_opts: [],
       port_security_enabled: true,

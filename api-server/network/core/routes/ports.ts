@@ -8,7 +8,7 @@ import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
 import { listResponse, sortKeys, type View } from '../../pagination.js';
-import { checkQuota } from '../../security/area.js';
+import { checkQuota, ensureDefaultSecurityGroup } from '../../security/area.js';
 import { formatAddress, parseAddress, parseCidr } from '../addresses.js';
 import {
   type Attributes,
@@ -207,7 +207,12 @@ function attributeActions(
 }
 
 function portTarget(port: Pick<PortRecord, 'projectId' | 'deviceOwner'>, network: NetworkRecord) {
-  return childTarget(port.projectId, network, { network_device: port.deviceOwner.startsWith('network:') });
+  return childTarget(port.projectId, network, { network_device: isTrustedPort(port) });
+}
+
+/** Ports of the cloud's own devices (DHCP, router interfaces and gateways, floating IPs). */
+function isTrustedPort(port: Pick<PortRecord, 'deviceOwner'>): boolean {
+  return port.deviceOwner.startsWith('network:');
 }
 
 function checkPortSecurity(port: PortRecord): void {
@@ -291,6 +296,12 @@ export const portRoutes: FastifyPluginAsync<CoreService> = async (app, service) 
     authorize(policy, request, 'create_port', target);
     for (const action of attributeActions('create_port', attributes, fixedIps))
       authorize(policy, request, action, target);
+    // As Neutron: a port that names no groups gets its project's default group (made on first
+    // use), unless port security is off or the port is the cloud's own (network:*), which
+    // Neutron trusts and filters nothing for.
+    if (attributes.security_groups === undefined && port.portSecurityEnabled && !isTrustedPort(port)) {
+      port.securityGroups = [await ensureDefaultSecurityGroup(service.db, projectId)];
+    }
 
     return async (trx: Transaction<CoreTables>): Promise<PortRecord> => {
       await checkQuota(trx, projectId, 'port');
