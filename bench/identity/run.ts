@@ -21,7 +21,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../lib/exec.js';
 import { defaultCacheDir, type KitContext } from '../../lib/kit/common.js';
@@ -30,7 +29,7 @@ import { DEBIAN_PYTHON, debianPythonEnvironment } from '../../lib/kit/openstack.
 import { generateLoad, type LoadResult, type RequestSpec } from '../lib/load.js';
 import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, startOvercast } from '../lib/overcast.js';
-import { cpuSeconds, machineTakenSeconds } from '../lib/procfs.js';
+import { cpuSharesDuring, waitForQuiet as waitForQuietMachine } from '../lib/quiet.js';
 import { repoRoot } from '../lib/repo.js';
 import { formatTable, round3 } from '../lib/table.js';
 import {
@@ -232,20 +231,11 @@ async function measure(target: Target, operation: Operation, concurrency: number
   let best: Measured | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     await waitForQuiet();
-    const pids = await target.pids();
-    const serverBefore = await cpuSeconds(pids);
-    const machineBefore = await machineTakenSeconds();
-    const ownBefore = process.cpuUsage();
-    const started = performance.now();
-    const result = await load(durationMs, maxRequests);
-    const seconds = (performance.now() - started) / 1000;
-    const server = (await cpuSeconds(pids)) - serverBefore;
-    const own = process.cpuUsage(ownBefore);
-    const others = (await machineTakenSeconds()) - machineBefore - server - (own.user + own.system) / 1e6;
+    const shares = await cpuSharesDuring(target.pids, () => load(durationMs, maxRequests));
     const measured: Measured = {
-      ...result,
-      serverCores: server / seconds,
-      otherCores: Math.max(0, others / seconds),
+      ...shares.result,
+      serverCores: shares.oursCores,
+      otherCores: shares.otherCores,
       attempt,
     };
     if (!best || measured.otherCores < best.otherCores) best = measured;
@@ -257,24 +247,12 @@ async function measure(target: Target, operation: Operation, concurrency: number
   return best!;
 }
 
-/** Waits (at most half a minute) until everything but us has used under 0.15 cores for two seconds running. */
+/** Waits (at most half a minute) for the machine to be quiet but for the servers and us. */
 async function waitForQuiet(): Promise<void> {
-  let quietSeconds = 0;
-  for (let i = 0; i < 30 && quietSeconds < 2; i++) {
-    const ours = (await Promise.all(targets.map((t) => t.pids()))).flat();
-    const serverBefore = await cpuSeconds(ours);
-    const machineBefore = await machineTakenSeconds();
-    const ownBefore = process.cpuUsage();
-    await sleep(1_000);
-    const own = process.cpuUsage(ownBefore);
-    const others =
-      (await machineTakenSeconds()) -
-      machineBefore -
-      ((await cpuSeconds(ours)) - serverBefore) -
-      (own.user + own.system) / 1e6;
-    quietSeconds = others < 0.15 ? quietSeconds + 1 : 0;
+  const ours = async () => (await Promise.all(targets.map((t) => t.pids()))).flat();
+  if (!(await waitForQuietMachine(ours))) {
+    ctx.progress('the machine did not get quiet within half a minute; measuring anyway');
   }
-  if (quietSeconds < 2) ctx.progress('the machine did not get quiet within half a minute; measuring anyway');
 }
 
 const targets: Target[] = [];

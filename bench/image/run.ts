@@ -32,7 +32,8 @@ import { issueAdminToken } from '../identity/identity-api.js';
 import { encodeRequest } from '../lib/http-connection.js';
 import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, type OvercastServer, startOvercast } from '../lib/overcast.js';
-import { cpuSeconds, machineTakenSeconds } from '../lib/procfs.js';
+import { cpuSeconds } from '../lib/procfs.js';
+import { waitForQuiet as waitForQuietMachine } from '../lib/quiet.js';
 import { repoRoot } from '../lib/repo.js';
 import { formatTable, round3 } from '../lib/table.js';
 
@@ -89,22 +90,7 @@ let noisyRows = 0;
  * someone else compiles says little. Counts the rows that never got a quiet machine.
  */
 async function waitForQuiet(): Promise<void> {
-  let quietSeconds = 0;
-  for (let i = 0; i < 30 && quietSeconds < 2; i++) {
-    const ours = server ? await server.pids() : [];
-    const oursBefore = await cpuSeconds(ours);
-    const machineBefore = await machineTakenSeconds();
-    const ownBefore = process.cpuUsage();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const own = process.cpuUsage(ownBefore);
-    const others =
-      (await machineTakenSeconds()) -
-      machineBefore -
-      ((await cpuSeconds(ours)) - oursBefore) -
-      (own.user + own.system) / 1e6;
-    quietSeconds = others < 0.15 ? quietSeconds + 1 : 0;
-  }
-  if (quietSeconds < 2) {
+  if (!(await waitForQuietMachine(async () => (server ? await server.pids() : [])))) {
     noisyRows++;
     ctx.progress('the machine did not get quiet within half a minute; measuring anyway');
   }

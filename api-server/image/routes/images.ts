@@ -30,7 +30,7 @@ import {
   updateImage,
 } from '../store.js';
 import { imageView } from '../views.js';
-import { imageNotFound, policyTarget, viewerOf, visibleImage } from '../visibility.js';
+import { policyTarget, viewerOf, visibleImage } from '../visibility.js';
 
 type ImageParams = { image_id: string };
 
