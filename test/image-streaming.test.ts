@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rssBytes } from '../bench/lib/procfs.js';
-import { apiPort, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
+import { apiPort, openrcToken, type RunningUp, sourceOpenrc, startUp } from './harness/overcast-up.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = MiB;
@@ -113,29 +113,7 @@ describe('a 2 GiB image streamed through overcast up', () => {
     baseUrl = `http://127.0.0.1:${port}`;
     up = await startUp(['--data-dir', join(workDir, 'data'), '--listen', `127.0.0.1:${port}`]);
     const openrc = await sourceOpenrc(join(workDir, 'data', 'admin-openrc'));
-    const issued = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: {
-                name: openrc.OS_USERNAME,
-                password: openrc.OS_PASSWORD,
-                domain: { name: openrc.OS_USER_DOMAIN_NAME },
-              },
-            },
-          },
-          scope: {
-            project: { name: openrc.OS_PROJECT_NAME, domain: { name: openrc.OS_PROJECT_DOMAIN_NAME } },
-          },
-        },
-      }),
-    });
-    expect(issued.status).toBe(201);
-    token = issued.headers.get('x-subject-token')!;
+    token = await openrcToken(baseUrl, openrc);
   });
 
   afterAll(async () => {

@@ -75,3 +75,31 @@ export async function sourceOpenrc(file: string): Promise<Record<string, string>
     [...text.matchAll(/^export (\w+)='([^']*)'$/gm)].map((match) => [match[1]!, match[2]!]),
   );
 }
+
+/** A token of the openrc's user, scoped as the openrc says; throws with the answer if refused. */
+export async function openrcToken(baseUrl: string, openrc: Record<string, string>): Promise<string> {
+  const issued = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: openrc.OS_USERNAME,
+              password: openrc.OS_PASSWORD,
+              domain: { name: openrc.OS_USER_DOMAIN_NAME },
+            },
+          },
+        },
+        scope: { project: { name: openrc.OS_PROJECT_NAME, domain: { name: openrc.OS_PROJECT_DOMAIN_NAME } } },
+      },
+    }),
+  });
+  const token = issued.headers.get('x-subject-token');
+  if (issued.status !== 201 || !token) {
+    throw new Error(`token refused (${issued.status}): ${await issued.text()}`);
+  }
+  return token;
+}

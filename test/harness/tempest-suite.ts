@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseFor, type Dialect } from './databases.js';
-import { apiPort, type RunningUp, sourceOpenrc, startUp } from './overcast-up.js';
+import { apiPort, openrcToken, type RunningUp, sourceOpenrc, startUp } from './overcast-up.js';
 import {
   readTestList,
   runTempest,
@@ -75,27 +75,7 @@ function report(service: string, result: TempestResult): string {
 }
 
 async function preparedCloud(baseUrl: string, openrc: Record<string, string>): Promise<PreparedCloud> {
-  const issued = await fetch(`${baseUrl}/identity/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: openrc.OS_USERNAME,
-              password: openrc.OS_PASSWORD,
-              domain: { name: openrc.OS_USER_DOMAIN_NAME },
-            },
-          },
-        },
-        scope: { project: { name: openrc.OS_PROJECT_NAME, domain: { name: openrc.OS_PROJECT_DOMAIN_NAME } } },
-      },
-    }),
-  });
-  const token = issued.headers.get('x-subject-token');
-  if (!token) throw new Error(`admin token refused (${issued.status}): ${await issued.text()}`);
+  const token = await openrcToken(baseUrl, openrc);
   return {
     baseUrl,
     async asAdmin<Body>(method: string, path: string, body?: unknown): Promise<Body> {
