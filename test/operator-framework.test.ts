@@ -3,170 +3,65 @@
 // Network applied with credentials in a Secret becomes Available with status.id and exists in
 // the cloud; deleting it deletes the network; imports find what the filter names; the watch
 // survives a real 410 Gone; the operator holds its Lease and serves its metrics.
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../lib/exec.js';
 import { createLogger } from '../lib/log.js';
-import { OpenStackClient, parseCloudsYaml } from '../lib/openstack/index.js';
-import { type LiveCloud, startLiveCloud } from '../lib/openstack/live-cloud.suite.js';
-import { GROUP, type KindSpec, VERSION } from '../operator/crds/convention.js';
-import { KINDS } from '../operator/crds/kinds.js';
+import type { OpenStackClient } from '../lib/openstack/index.js';
+import type { LiveCloud } from '../lib/openstack/live-cloud.suite.js';
+import type { KindSpec } from '../operator/crds/convention.js';
 import { Network } from '../operator/crds/network.js';
+import { FINALIZER } from '../operator/framework/finalizer.js';
 import { customResourceSource } from '../operator/framework/informer.js';
-import { FINALIZER } from '../operator/framework/reconciler.js';
 import { loadKubeConfig, type RunningOperator, startOperator } from '../operator/main.js';
 import { required } from './harness/inject.js';
+import { condition, type OperatorTestbed, startOperatorTestbed } from './harness/operator.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const kubeconfig = required('kubeconfig');
-const kubectlPath = required('kubectl');
-const namespace = `opfw-${randomBytes(3).toString('hex')}`;
-const LEASE = `overcast-operator-${namespace}`;
-
-const kubectl = (args: string[], input?: string) =>
-  run([kubectlPath, `--kubeconfig=${kubeconfig}`, ...args], { input, timeoutMs: 120_000 });
-
-interface NetworkObject {
-  metadata: { name: string; finalizers?: string[]; generation: number };
-  status?: {
-    id?: string;
-    resource?: { name?: string; description?: string; status?: string };
-    conditions?: {
-      type: string;
-      status: string;
-      reason: string;
-      message: string;
-      observedGeneration?: number;
-    }[];
-  };
-}
-
-async function getNetwork(name: string): Promise<NetworkObject | undefined> {
-  const result = await run(
-    [
-      kubectlPath,
-      `--kubeconfig=${kubeconfig}`,
-      'get',
-      `networks.${GROUP}`,
-      name,
-      '-n',
-      namespace,
-      '-o',
-      'json',
-    ],
-    { allowFailure: true },
-  );
-  return result.code === 0 ? (JSON.parse(result.stdout) as NetworkObject) : undefined;
-}
-
-const condition = (object: NetworkObject | undefined, type: string) =>
-  object?.status?.conditions?.find((found) => found.type === type);
-
-function apply(name: string, spec: Partial<KindSpec<typeof Network>>) {
-  return kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'Network',
-      metadata: { name, namespace },
-      spec: { cloudCredentialsRef: { secretName: 'cloud', cloudName: 'overcast' }, ...spec },
-    }),
-  );
-}
-
-/** Waits until the object's Progressing condition is False (done, or stuck) for its generation. */
-async function settled(name: string, timeout = 60_000): Promise<NetworkObject> {
-  return vi.waitFor(
-    async () => {
-      const object = await getNetwork(name);
-      const progressing = condition(object, 'Progressing');
-      if (
-        !object ||
-        progressing?.status !== 'False' ||
-        progressing.observedGeneration !== object.metadata.generation
-      )
-        throw new Error(`${name} not settled: ${JSON.stringify(object?.status)}`);
-      return object;
-    },
-    { timeout, interval: 250 },
-  );
-}
-
-async function eventsOf(name: string): Promise<{ reason: string; message: string; type: string }[]> {
-  const { stdout } = await kubectl([
-    'get',
-    'events',
-    '-n',
-    namespace,
-    '--field-selector',
-    `involvedObject.name=${name}`,
-    '-o',
-    'json',
-  ]);
-  return JSON.parse(stdout).items;
-}
-
-const leaderElection = { namespace, name: LEASE, leaseDurationSeconds: 5, retryPeriodMs: 500 };
+let bed: OperatorTestbed;
+let namespace: string;
+const leaseOf = (inNamespace: string) => `overcast-operator-${inNamespace}`;
+let LEASE: string;
 let live: LiveCloud;
 let cloud: OpenStackClient;
 let operator: RunningOperator;
 let watchesOpened = 0;
 
+const kubectl = (args: string[], input?: string) => bed.kubectl(args, input);
+const getNetwork = (name: string) => bed.get('Network', name);
+const settled = (name: string) => bed.settled('Network', name);
+const eventsOf = (name: string) => bed.eventsOf(name);
+const apply = (name: string, spec: Partial<KindSpec<typeof Network>>) => bed.apply('Network', name, spec);
+const leaderElectionIn = (inNamespace: string) => ({
+  namespace: inNamespace,
+  name: leaseOf(inNamespace),
+  leaseDurationSeconds: 5,
+  retryPeriodMs: 500,
+});
+
 beforeAll(async () => {
-  await kubectl(['apply', '-f', join(ROOT, 'crds')]);
-  await kubectl([
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    ...KINDS.map((kind) => `crd/${kind.plural}.${GROUP}`),
-  ]);
-  await kubectl(['create', 'namespace', namespace]);
-  live = await startLiveCloud();
-  const cloudsYaml = `clouds: {overcast: {auth: {auth_url: '${live.front.url}/identity', username: admin, password: admin-secret, user_domain_id: default, project_name: admin, project_domain_id: default}}}`;
-  cloud = new OpenStackClient(parseCloudsYaml(cloudsYaml, 'overcast'));
-  await kubectl([
-    'create',
-    'secret',
-    'generic',
-    'cloud',
-    '-n',
-    namespace,
-    `--from-literal=clouds.yaml=${cloudsYaml}`,
-  ]);
-  const kubeConfig = loadKubeConfig({ kubeconfig });
-  operator = await startOperator(
-    {
-      kubeconfig,
-      leaderElection: { ...leaderElection, identity: 'replica-1' },
-      http: { host: '127.0.0.1', port: 0 },
-      framework: {
-        reconciler: { pollMs: 1_000 },
-        backoff: { baseMs: 200, maxMs: 2_000 },
-        // The first Network watch starts from resourceVersion 1, long out of the apiserver's
-        // window: a real 410 Gone, which the informer must answer with a fresh list.
-        sourceFor: (resource) => {
-          const real = customResourceSource(kubeConfig, resource);
-          if (resource.plural !== Network.plural) return real;
-          return {
-            list: () => real.list(),
-            watch: (resourceVersion, onEvent, onEnd) =>
-              real.watch(watchesOpened++ === 0 ? '1' : resourceVersion, onEvent, onEnd),
-          };
-        },
+  const kubeConfig = loadKubeConfig({ kubeconfig: required('kubeconfig') });
+  bed = await startOperatorTestbed('opfw', (inNamespace) => ({
+    leaderElection: { ...leaderElectionIn(inNamespace), identity: 'replica-1' },
+    http: { host: '127.0.0.1', port: 0 },
+    framework: {
+      // The first Network watch starts from resourceVersion 1, long out of the apiserver's
+      // window: a real 410 Gone, which the informer must answer with a fresh list.
+      sourceFor: (resource) => {
+        const real = customResourceSource(kubeConfig, resource);
+        if (resource.plural !== Network.plural) return real;
+        return {
+          list: () => real.list(),
+          watch: (resourceVersion, onEvent, onEnd) =>
+            real.watch(watchesOpened++ === 0 ? '1' : resourceVersion, onEvent, onEnd),
+        };
       },
     },
-    createLogger('operator-test', 'silent'),
-  );
+  }));
+  ({ namespace, live, cloud, operator } = bed);
+  LEASE = leaseOf(namespace);
 }, 180_000);
 
 afterAll(async () => {
-  // With the operator still running, so that it lets go of its finalizers.
-  await kubectl(['delete', `networks.${GROUP}`, '--all', '-n', namespace, '--timeout=60s']);
-  await operator?.close();
-  await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
-  cloud?.close();
-  await live?.close();
+  bed.operator = operator;
+  await bed?.close();
 });
 
 const neutron = () => cloud.service('network');
@@ -209,6 +104,11 @@ describe('the operator framework with the Network actuator', () => {
     expect(condition(object, 'Available')).toMatchObject({ status: 'True', reason: 'Success' });
     expect(condition(object, 'Progressing')).toMatchObject({ status: 'False', reason: 'Success' });
     expect(object.metadata.finalizers).toContain(FINALIZER);
+    // The credentials Secret in use is held too, so deleting it cannot strand the object.
+    const secret = JSON.parse(
+      (await kubectl(['get', 'secret', 'cloud', '-n', namespace, '-o', 'json'])).stdout,
+    );
+    expect(secret.metadata.finalizers).toContain(FINALIZER);
     const id = object.status?.id as string;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(object.status?.resource).toMatchObject({ name: 'nebula-net', status: 'ACTIVE' });
@@ -273,7 +173,7 @@ describe('the operator framework with the Network actuator', () => {
     expect(imported.status?.id).toBe(target.id);
     expect(condition(imported, 'Available')?.status).toBe('True');
     // No finalizer-held deletion of an imported network: it stays in the cloud.
-    await kubectl(['delete', `networks.${GROUP}`, 'imported', '-n', namespace, '--timeout=60s']);
+    await bed.remove('Network', 'imported');
     expect(await networkInCloud(target.id)).toBeDefined();
 
     for (let twin = 0; twin < 2; twin++) await neutron().post('/networks', { network: { name: 'twin' } });
@@ -373,7 +273,7 @@ describe('the operator framework with the Network actuator', () => {
 
   it('deletes the network with the object', async () => {
     const id = (await getNetwork('nebula-net'))?.status?.id as string;
-    await kubectl(['delete', `networks.${GROUP}`, 'nebula-net', '-n', namespace, '--timeout=60s']);
+    await bed.remove('Network', 'nebula-net');
     expect(await getNetwork('nebula-net')).toBeUndefined();
     expect(await networkInCloud(id)).toBeUndefined();
     expect(await operator.manager.metrics.render()).toMatch(
@@ -386,8 +286,8 @@ describe('two replicas', () => {
   it('the second stands by while the first holds the Lease, takes over when it stops, and reconciles', async () => {
     const standby = await startOperator(
       {
-        kubeconfig,
-        leaderElection: { ...leaderElection, identity: 'replica-2' },
+        kubeconfig: bed.kubeconfig,
+        leaderElection: { ...leaderElectionIn(namespace), identity: 'replica-2' },
         http: { host: '127.0.0.1', port: 0 },
       },
       createLogger('operator-test-standby', 'silent'),

@@ -1,10 +1,18 @@
 // OpenStack clients built from the credentials Secrets objects name (`clouds.yaml`, optional
 // `cacert`), one per Secret and cloud, rebuilt when the Secret changes. Nothing from the
-// Secret is logged or leaves this module but the client.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+// Secret is logged or leaves this module but the client. A credentials Secret in use carries
+// the operator's finalizer, so deleting it before the objects it serves cannot strand them.
+import {
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import type { Logger } from '../../lib/log.js';
 import { ConfigurationError, OpenStackClient, parseCloudsYaml } from '../../lib/openstack/index.js';
 import { DependencyNotReady } from './errors.js';
+import { FINALIZER } from './finalizer.js';
 
 export interface CloudCredentialsRef {
   secretName: string;
@@ -26,15 +34,34 @@ export class CloudClients {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  async forObject(namespace: string, ref: CloudCredentialsRef): Promise<OpenStackClient> {
-    let secret: Awaited<ReturnType<CoreV1Api['readNamespacedSecret']>>;
+  private async read(namespace: string, secretName: string): Promise<V1Secret> {
     try {
-      secret = await this.api.readNamespacedSecret({ name: ref.secretName, namespace });
+      return await this.api.readNamespacedSecret({ name: secretName, namespace });
     } catch (error) {
       if (statusCodeOf(error) === 404)
-        throw new DependencyNotReady(`Waiting for Secret/${ref.secretName} to exist`, true);
+        throw new DependencyNotReady(`Waiting for Secret/${secretName} to exist`, true);
       throw error;
     }
+  }
+
+  /** One key of a Secret, decoded; waits while the Secret or the key is missing. */
+  async readSecret(namespace: string, secretName: string, key: string): Promise<string> {
+    const value = (await this.read(namespace, secretName)).data?.[key];
+    if (value === undefined)
+      throw new DependencyNotReady(`Waiting for Secret/${secretName} to have the key ${key}`, true);
+    return Buffer.from(value, 'base64').toString('utf8');
+  }
+
+  /**
+   * The client for the cloud `ref` names, and the Secret held by the operator's finalizer
+   * from then on (a Secret already being deleted cannot take one, and is still readable
+   * until the operator lets go).
+   */
+  async forObject(namespace: string, ref: CloudCredentialsRef): Promise<OpenStackClient> {
+    let secret = await this.read(namespace, ref.secretName);
+    const finalizers = secret.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER) && !secret.metadata?.deletionTimestamp)
+      secret = await this.setFinalizers(secret, [...finalizers, FINALIZER]);
     const key = `${namespace}/${ref.secretName}/${ref.cloudName}`;
     const secretVersion = secret.metadata?.resourceVersion ?? '';
     const cached = this.clients.get(key);
@@ -53,6 +80,35 @@ export class CloudClients {
     const client = new OpenStackClient(cloud, { log: this.log, ...(cacert ? { ca: cacert } : {}) });
     this.clients.set(key, { secretVersion, client });
     return client;
+  }
+
+  /** Takes the operator's finalizer off a Secret no object uses any more; other finalizers stay. */
+  async release(namespace: string, secretName: string): Promise<void> {
+    let secret: V1Secret;
+    try {
+      secret = await this.api.readNamespacedSecret({ name: secretName, namespace });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return;
+      throw error;
+    }
+    const finalizers = secret.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
+    await this.setFinalizers(
+      secret,
+      finalizers.filter((finalizer) => finalizer !== FINALIZER),
+    );
+  }
+
+  /** With the resourceVersion read, so that a concurrent change fails (409) instead of being lost. */
+  private async setFinalizers(secret: V1Secret, finalizers: string[]): Promise<V1Secret> {
+    return this.api.patchNamespacedSecret(
+      {
+        name: secret.metadata?.name ?? '',
+        namespace: secret.metadata?.namespace ?? '',
+        body: { metadata: { finalizers, resourceVersion: secret.metadata?.resourceVersion } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 
   close(): void {

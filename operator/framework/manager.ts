@@ -63,9 +63,15 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
 
 interface Served {
   kind: string;
+  // biome-ignore lint/suspicious/noExplicitAny: actuators of different resource types together
+  actuator: Actuator<any>;
   informer: Informer;
   reconciler: Reconciler;
 }
+
+/** The dependencies that hold their object while `object` names them. */
+const heldBy = (actuator: Actuator<unknown>, object: KubeObject) =>
+  actuator.dependencies(object).filter((dependency) => dependency.held !== false);
 
 const queueKey = (kind: string, object: KubeObject) => `${kind}/${keyOf(object)}`;
 
@@ -117,10 +123,11 @@ export class Manager {
             this.served.get(dependencyKind)?.informer.get(`${namespace}/${name}`),
           failed: (reason) => this.metrics.error(kind, reason),
           dependOn: (object, dependencies) => this.dependOn(queueKey(kind, object), object, dependencies),
+          referrers: (object) => this.referrers(kind, object),
         },
         reconcilerOptions,
       );
-      this.served.set(kind, { kind, informer, reconciler });
+      this.served.set(kind, { kind, actuator, informer, reconciler });
     }
     this.elector =
       options.leaderElection === false
@@ -245,6 +252,8 @@ export class Manager {
       this.queue.forget(key);
       this.dependOn(key, object, []);
     } else if (worthReconciling) this.queue.add(key);
+    if (type === 'DELETED' || old?.metadata.generation !== object.metadata.generation)
+      this.letGo(served, type === 'DELETED' ? undefined : object, type === 'DELETED' ? object : old);
     // Dependents wait for Available and use status.id: queue them when either changes.
     if (
       type !== 'MODIFIED' ||
@@ -254,6 +263,61 @@ export class Manager {
       for (const dependent of this.dependencies.dependentsOf(`${kind}/${keyOf(object)}`))
         this.queue.add(dependent);
     }
+  }
+
+  /**
+   * The objects that hold `object` (of `kind`) from being deleted in the cloud: those of its
+   * namespace naming it in a held dependency, itself excepted (a group's rule naming its own
+   * group). Read from the caches, so it is right from the first pass after a restart.
+   */
+  private referrers(kind: string, object: KubeObject): string[] {
+    const namespace = object.metadata.namespace ?? '';
+    const found: string[] = [];
+    for (const served of this.served.values()) {
+      for (const candidate of served.informer.list()) {
+        if (candidate.metadata.namespace !== namespace) continue;
+        if (served.kind === kind && candidate.metadata.name === object.metadata.name) continue;
+        if (
+          heldBy(served.actuator, candidate).some(
+            (dependency) => dependency.kind === kind && dependency.name === object.metadata.name,
+          )
+        )
+          found.push(`${served.kind}/${candidate.metadata.name}`);
+      }
+    }
+    return found.sort();
+  }
+
+  /**
+   * After `before` stopped naming something (deleted, or its spec changed to `after`): the
+   * dependencies it held that are being deleted are queued to go on, and a credentials Secret
+   * no object uses any more loses the operator's finalizer.
+   */
+  private letGo(served: Served, after: KubeObject | undefined, before: KubeObject | undefined): void {
+    if (!before) return;
+    const namespace = before.metadata.namespace ?? '';
+    for (const dependency of heldBy(served.actuator, before)) {
+      const held = this.served.get(dependency.kind)?.informer.get(`${namespace}/${dependency.name}`);
+      if (held?.metadata.deletionTimestamp) this.queue.add(queueKey(dependency.kind, held));
+    }
+    const secretName = before.spec?.cloudCredentialsRef?.secretName as string | undefined;
+    if (!secretName || after?.spec?.cloudCredentialsRef?.secretName === secretName) return;
+    const stillUsed = [...this.served.values()].some((other) =>
+      other.informer
+        .list()
+        .some(
+          (candidate) =>
+            candidate.metadata.namespace === namespace &&
+            candidate.spec?.cloudCredentialsRef?.secretName === secretName,
+        ),
+    );
+    if (stillUsed) return;
+    this.clients.release(namespace, secretName).catch((error) => {
+      this.options.log.warn(
+        { err: error, secret: `${namespace}/${secretName}` },
+        'could not take the finalizer off the credentials Secret',
+      );
+    });
   }
 
   private dependOn(key: string, object: KubeObject, dependencies: Dependency[]): void {

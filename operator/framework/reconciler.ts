@@ -4,18 +4,16 @@
 // (create / update with a field diff / delete / resume after a restart / resync).
 import type { Logger } from '../../lib/log.js';
 import type { OpenStackClient } from '../../lib/openstack/index.js';
-import { GROUP, type OpenStackKind } from '../crds/convention.js';
+import type { OpenStackKind } from '../crds/convention.js';
 import { type Condition, isAvailable, isTerminalFor, nextConditions, type Outcome } from './conditions.js';
 import type { CloudClients } from './credentials.js';
 import { type DiffOperation, describeDiff, diff, jsonEqual } from './diff.js';
 import { classify, DependencyNotReady, TemporaryError, TerminalError } from './errors.js';
 import type { EventRecorder } from './events.js';
+import { FINALIZER } from './finalizer.js';
 import type { KubeObject } from './informer.js';
 import { DONE, type WorkResult } from './queue.js';
 import type { ObjectWriter } from './writer.js';
-
-/** The operator's finalizer; it never touches any other. */
-export const FINALIZER = `${GROUP}/operator`;
 
 export type Cause = 'create' | 'update' | 'delete' | 'resume' | 'resync';
 
@@ -23,6 +21,12 @@ export type Cause = 'create' | 'update' | 'delete' | 'resume' | 'resync';
 export interface Dependency {
   kind: string;
   name: string;
+  /**
+   * Whether the dependency is held (not deleted from the cloud) while this object refers to
+   * it; true unless said otherwise. A Project's role bindings wait for their User without
+   * holding it, which would otherwise make a cycle with the User's defaultProjectRef.
+   */
+  held?: boolean;
 }
 
 export interface ActuatorContext {
@@ -33,6 +37,11 @@ export interface ActuatorContext {
   diff: DiffOperation[];
   /** The OpenStack ID of each dependency, keyed "Kind/name". */
   dependencyIds: ReadonlyMap<string, string>;
+  /**
+   * A value from a Secret of the object's namespace (a User's password); waits
+   * (WaitingForDependency) while the Secret or the key is missing. Never log or store it.
+   */
+  readSecret(secretName: string, key: string): Promise<string>;
 }
 
 /** The observed resource in the words of the status: `status.resource` and whether it can be used. */
@@ -61,9 +70,17 @@ export interface Actuator<R> {
   listForAdoption(context: ActuatorContext): Promise<R[]>;
   /** The resources matching spec.import.filter. */
   listForImport(context: ActuatorContext): Promise<R[]>;
-  /** Creates the resource from spec.resource, and nothing after it that can fail. */
+  /**
+   * Creates the resource from spec.resource with one call, and nothing after it that can
+   * fail: status.id must be written before any further step.
+   */
   create(context: ActuatorContext): Promise<R>;
-  /** Makes `current` match spec.resource; the new state, or undefined when nothing differed. */
+  /**
+   * Makes `current` match spec.resource; the new state, or undefined when nothing differed.
+   * Also called right after create (with status.id written), so the steps a create cannot
+   * do in its one call (a subnet's router interface, a group's rules, an image's data) live
+   * here and are redone after a crash.
+   */
   update(context: ActuatorContext, current: R): Promise<R | undefined>;
   /** Deletes; no error when already gone. The reconciler confirms by getById. */
   delete(context: ActuatorContext, current: R): Promise<void>;
@@ -94,6 +111,8 @@ export interface ReconcilerParts {
   failed(reason: string): void;
   /** Records that `object` waits on `dependencies`, so their changes queue it again. */
   dependOn(object: KubeObject, dependencies: Dependency[]): void;
+  /** The objects ("Kind/name", same namespace) that hold `object`: it waits for them to go. */
+  referrers(object: KubeObject): string[];
 }
 
 /** Go duration (10m, 1h30m, 500ms) in ms. */
@@ -110,7 +129,6 @@ const NO_WRITE = Symbol('no status change');
 export class Reconciler {
   /** Spec and generation last handled by this process, for the cause and the diff. */
   private readonly handled = new Map<string, { generation: number | undefined; spec: unknown }>();
-  /** The resourceVersion of the operator's last write per key, until the watch shows it. */
   /** Keys whose reconcile waits for the watch to show the operator's own write. */
   private readonly parked = new Set<string>();
   private readonly awaited = new Map<
@@ -233,7 +251,15 @@ export class Reconciler {
       object.metadata.namespace ?? '',
       object.spec.cloudCredentialsRef,
     );
-    return { client, object, cause, diff: changes, dependencyIds: new Map() };
+    const namespace = object.metadata.namespace ?? '';
+    return {
+      client,
+      object,
+      cause,
+      diff: changes,
+      dependencyIds: new Map(),
+      readSecret: (secretName, key) => this.parts.clients.readSecret(namespace, secretName, key),
+    };
   }
 
   /** The IDs of the dependencies, or DependencyNotReady naming the first one not available. */
@@ -372,6 +398,8 @@ export class Reconciler {
     }
     // status.id right away: a crash from here on finds the resource by its ID.
     const written = await this.writeStatus(object, { ...object.status, id: actuator.idOf(resource) });
+    // What the create could not do in its one call (it is part of creating: no Updated Event).
+    resource = (await actuator.update(context, resource)) ?? resource;
     return { resource, object: written === NO_WRITE ? object : written };
   }
 
@@ -401,13 +429,25 @@ export class Reconciler {
     return matches[0];
   }
 
-  /** Deletes the cloud resource (managed, onDelete: delete), then lets the object go. */
+  /**
+   * Deletes the cloud resource (managed, onDelete: delete) once no object refers to it any
+   * more (the deletion guard: a topology deleted at once goes in dependency order), then
+   * lets the object go. Detached and imported objects leave the cloud as it is, and so need
+   * not wait: that is the way out when the cloud is gone for good.
+   */
   private async finalize(object: KubeObject): Promise<WorkResult> {
     if (!object.metadata.finalizers?.includes(FINALIZER)) return DONE;
     const actuator = this.parts.actuator;
     const deletesResource =
       object.spec.managementPolicy !== 'unmanaged' && object.spec.managedOptions?.onDelete !== 'detach';
     if (deletesResource) {
+      const referrers = this.parts.referrers(object);
+      // Queued again when a referrer goes (the manager's index), so no retry of its own.
+      if (referrers.length > 0)
+        throw new DependencyNotReady(
+          `Waiting for ${referrers.slice(0, 3).join(', ')}${referrers.length > 3 ? ` and ${referrers.length - 3} more` : ''} to be deleted first`,
+          false,
+        );
       const context = await this.context(object, 'delete', []);
       const knownId = object.status?.id as string | undefined;
       const resource = knownId
