@@ -3,11 +3,12 @@
 // SQLite and on MariaDB: create with data, list, show with hashes, set a property without
 // touching the data, save it back byte for byte, delete and free the store; then what a member
 // of another project sees, and what a non-admin may not do.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from './harness/databases.js';
+import { qcow2Image } from './harness/images.js';
 import { type CliCloud, startCliCloud } from './harness/openstack-cli.js';
 
 describe.each(['sqlite', 'mysql'] as const)(
@@ -21,13 +22,7 @@ describe.each(['sqlite', 'mysql'] as const)(
 
     beforeAll(async () => {
       cli = await startCliCloud(dialect, 'image');
-      // A real qcow2 header (version 3, 1 GiB virtual size) followed by random bytes: enough for
-      // the server to read the virtual size, and data whose hashes mean something.
-      const header = Buffer.alloc(512);
-      header.write('QFI\xfb', 0, 'latin1');
-      header.writeUInt32BE(3, 4);
-      header.writeBigUInt64BE(1n << 30n, 24);
-      imageBytes = Buffer.concat([header, randomBytes(3 * 1024 * 1024)]);
+      imageBytes = qcow2Image(1n << 30n, 3 * 1024 * 1024);
       imageFile = join(cli.workDir, 'golden.qcow2');
       await writeFile(imageFile, imageBytes);
     });
