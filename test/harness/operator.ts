@@ -91,10 +91,12 @@ const resourceOf = (kind: string) => {
 export async function startOperatorTestbed(
   prefix: string,
   optionsFor: Partial<OperatorOptions> | ((namespace: string) => Partial<OperatorOptions>) = {},
+  /** A namespace of a fixed name (one an example file names) instead of `<prefix>-<random>`. */
+  fixedNamespace?: string,
 ): Promise<OperatorTestbed> {
   const kubeconfig = required('kubeconfig');
   const kubectlPath = required('kubectl');
-  const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const namespace = fixedNamespace ?? `${prefix}-${randomBytes(3).toString('hex')}`;
   const kubectl = (args: string[], input?: string) =>
     run([kubectlPath, `--kubeconfig=${kubeconfig}`, ...args], { input, timeoutMs: 180_000 });
 
