@@ -18,8 +18,8 @@
 //
 // When Overcast cannot serve an operation (its identity service is still being built, or it
 // does not start), its half says "not available" with the reason; no number is ever made up.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../lib/exec.js';
@@ -30,7 +30,16 @@ import { generateLoad, type LoadResult, type RequestSpec } from '../lib/load.js'
 import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, startOvercast } from '../lib/overcast.js';
 import { cpuSharesDuring, waitForQuiet as waitForQuietMachine } from '../lib/quiet.js';
-import { repoRoot } from '../lib/repo.js';
+import {
+  failuresText,
+  firstAndLastLine,
+  gitRevision,
+  machineDescription,
+  publishReport,
+  type TargetVerdict,
+  verdictsForJson,
+  verdictTable,
+} from '../lib/report.js';
 import { formatTable, round3 } from '../lib/table.js';
 import {
   expectAnswer,
@@ -110,15 +119,6 @@ interface Row {
   operation: Operation;
   concurrency: number;
   results: Map<Target['name'], Measured | { unavailable: string }>;
-}
-
-/** A start-up failure in one line: what failed, and the last line of the log it points to. */
-function firstAndLastLine(message: string): string {
-  const lines = message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  return lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : (lines[0] ?? message);
 }
 
 /** Single-threaded bcrypt check time at `rounds` with the bcrypt library Keystone itself uses. */
@@ -344,9 +344,7 @@ const okResult = (row: Row, name: Target['name']) => {
   const result = row.results.get(name);
   return result && !('unavailable' in result) ? result : undefined;
 };
-const revision = (
-  await run(['git', 'rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), allowFailure: true })
-).stdout.trim();
+const revision = await gitRevision();
 
 const tableRows = rows.map((row) => {
   const cells: string[] = [OPERATION_LABELS[row.operation], String(row.concurrency)];
@@ -372,9 +370,6 @@ const detailRows = rows.flatMap((row) =>
   (['Keystone', 'Overcast'] as const).flatMap((name) => {
     const result = okResult(row, name);
     if (!result) return [];
-    const failures = Object.entries(result.failures)
-      .map(([what, count]) => `${count} ${what}`)
-      .join(', ');
     return [
       [
         name,
@@ -388,14 +383,13 @@ const detailRows = rows.flatMap((row) =>
         result.serverCores.toFixed(2),
         result.otherCores.toFixed(2),
         (result.clientCpuSeconds / Math.max(result.windowSeconds, 1e-9)).toFixed(2),
-        failures || '-',
+        failuresText(result.failures),
       ],
     ];
   }),
 );
 
-type Verdict = 'met' | 'missed' | 'not evaluated';
-const targetRows: [string, Verdict, string][] = [];
+const targetRows: TargetVerdict[] = [];
 const judgedConcurrency = concurrencies.includes(32) ? 32 : Math.max(...concurrencies);
 const judgedRow = (operation: Operation) =>
   rows.find((row) => row.operation === operation && row.concurrency === judgedConcurrency);
@@ -470,7 +464,7 @@ const report: string[] = [
   `Identity benchmark, ${new Date().toISOString()}`,
   `Keystone ${keystoneVersion}: uWSGI ${workers} workers x 1 thread (closes the connection after every response), SQLite, Fernet, bcrypt cost ${bcryptRounds}`,
   `Overcast ${revision || '(unknown revision)'}: overcast up, SQLite, in-process bus${overcastTarget.unavailable ? ` -- not available: ${overcastTarget.unavailable}` : ''}`,
-  `machine: ${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; servers and the load generator share it`,
+  `machine: ${machineDescription()}; servers and the load generator share it`,
   `load: closed loop, one kept-alive raw-socket connection per client (bench/lib/http-connection.ts), ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s per row, project creates capped at ${createLimit} per row`,
   `bcrypt check at cost ${bcryptRounds}: ${(bcryptSeconds * 1000).toFixed(0)} ms (Debian python3-bcrypt, one core)`,
   '',
@@ -490,7 +484,7 @@ if (unavailableOps.length > 0) report.push('Overcast operations not available:',
 report.push(
   '',
   'targets (docs/architecture.md):',
-  formatTable(['target', 'verdict', 'measured'], targetRows),
+  verdictTable(targetRows),
   '',
   'details: ok = answers with the expected status; conns = TCP connections opened; cores = CPU used per second of the',
   `row by the server, by every other process on the machine or other guest of the host (steal time; rows above`,
@@ -513,24 +507,19 @@ report.push(
     detailRows,
   ),
 );
-process.stdout.write(`${report.join('\n')}\n`);
-
-if (values.json) {
-  const serialisable = {
-    keystoneVersion,
-    revision,
-    cores,
-    workers,
-    bcryptRounds,
-    bcryptSeconds,
-    durationMs,
-    warmupMs,
-    rss: Object.fromEntries(targets.map((t) => [t.name, { atRest: t.rssAtRest, afterLoad: t.rssAfterLoad }])),
-    unavailable: Object.fromEntries(
-      targets.map((t) => [t.name, { all: t.unavailable, operations: Object.fromEntries(t.unavailableOps) }]),
-    ),
-    rows: rows.map((row) => ({ ...row, results: Object.fromEntries(row.results) })),
-    targets: targetRows.map(([target, verdict, measured]) => ({ target, verdict, measured })),
-  };
-  await writeFile(values.json, `${JSON.stringify(serialisable, null, 2)}\n`);
-}
+await publishReport(report, values.json, () => ({
+  keystoneVersion,
+  revision,
+  cores,
+  workers,
+  bcryptRounds,
+  bcryptSeconds,
+  durationMs,
+  warmupMs,
+  rss: Object.fromEntries(targets.map((t) => [t.name, { atRest: t.rssAtRest, afterLoad: t.rssAfterLoad }])),
+  unavailable: Object.fromEntries(
+    targets.map((t) => [t.name, { all: t.unavailable, operations: Object.fromEntries(t.unavailableOps) }]),
+  ),
+  rows: rows.map((row) => ({ ...row, results: Object.fromEntries(row.results) })),
+  targets: verdictsForJson(targetRows),
+}));

@@ -22,7 +22,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
@@ -34,7 +34,7 @@ import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, type OvercastServer, startOvercast } from '../lib/overcast.js';
 import { cpuSeconds } from '../lib/procfs.js';
 import { waitForQuiet as waitForQuietMachine } from '../lib/quiet.js';
-import { repoRoot } from '../lib/repo.js';
+import { gitRevision, machineDescription, publishReport } from '../lib/report.js';
 import { formatTable, round3 } from '../lib/table.js';
 
 const TARGET_RATIO = 0.7;
@@ -429,9 +429,7 @@ try {
 // in the details.
 const bestMBps = (measurements: Measurement[]) =>
   measurements.length === 0 ? Number.NaN : Math.max(...measurements.map((m) => sizeBytes / MB / m.seconds));
-const revision = (
-  await run(['git', 'rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), allowFailure: true })
-).stdout.trim();
+const revision = await gitRevision();
 
 const LABELS: Record<RowName, [string, string]> = {
   upload: ['upload (PUT /file)', 'cat source > file; fsync'],
@@ -468,7 +466,7 @@ for (const name of ['upload', 'download'] as const) {
 const report = [
   `Image benchmark, ${new Date().toISOString()}`,
   `Overcast ${revision || '(unknown revision)'}: overcast up, SQLite, filesystem store${unavailable ? ` -- not available: ${unavailable}` : ''}`,
-  `machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; client, server and cat share it`,
+  `machine: ${machineDescription()}; client, server and cat share it`,
   `image: ${sizeBytes / MiB} MiB of random bytes, ${runs} round(s), the best round of each row below; MB = 10^6 bytes`,
   `disk rows: cat on the same filesystem (${stateDir}); cold reads: ${cacheDropMethod || 'not measured'}`,
   `hashing on one core: MD5 ${round3(hashingMBps.md5)} MB/s, SHA-512 ${round3(hashingMBps.sha512)} MB/s (an upload computes both, each on a thread of its own)`,
@@ -485,12 +483,14 @@ const report = [
     details,
   ),
 ];
-process.stdout.write(`${report.join('\n')}\n`);
-
-if (values.json) {
-  await writeFile(
-    values.json,
-    `${JSON.stringify({ revision, sizeBytes, runs, cacheDropMethod, hashingMBps, unavailable, measured, streamedDiskWrites }, null, 2)}\n`,
-  );
-}
+await publishReport(report, values.json, () => ({
+  revision,
+  sizeBytes,
+  runs,
+  cacheDropMethod,
+  hashingMBps,
+  unavailable,
+  measured,
+  streamedDiskWrites,
+}));
 if (unavailable) process.exitCode = 1;

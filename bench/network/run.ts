@@ -26,12 +26,11 @@
 // ports, and port creates on the filled subnet. When a server cannot serve at all its column
 // says "not available" with the reason; no number is ever made up.
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from '../../lib/exec.js';
 import { defaultCacheDir, type KitContext } from '../../lib/kit/common.js';
 import { installMariaDb, type MariaDb, startMariaDb } from '../../lib/kit/mariadb.js';
 import { installNeutron, startNeutron } from '../../lib/kit/neutron.js';
@@ -41,7 +40,17 @@ import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, startOvercast } from '../lib/overcast.js';
 import { cpuSeconds } from '../lib/procfs.js';
 import { cpuSharesDuring, waitForQuiet } from '../lib/quiet.js';
-import { repoRoot } from '../lib/repo.js';
+import {
+  failuresText,
+  firstAndLastLine,
+  gitRevision,
+  loadAverageText,
+  machineDescription,
+  publishReport,
+  type TargetVerdict,
+  verdictsForJson,
+  verdictTable,
+} from '../lib/report.js';
 import { formatTable, round3 } from '../lib/table.js';
 import {
   call,
@@ -150,15 +159,6 @@ interface Row {
   operation: Operation;
   concurrency: number;
   results: Map<TargetKind, Outcome>;
-}
-
-/** A start-up failure in one line: what failed, and the last line of the log it points to. */
-function firstAndLastLine(message: string): string {
-  const lines = message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
-  return lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : (lines[0] ?? message);
 }
 
 const targets: Target[] = [];
@@ -440,9 +440,7 @@ const okResult = (row: Row | undefined, kind: TargetKind) => {
 };
 const targetOf = (kind: TargetKind) => targets.find((target) => target.kind === kind);
 const overcastKinds = kinds.filter((kind): kind is 'mariadb' | 'sqlite' => kind !== 'neutron');
-const revision = (
-  await run(['git', 'rev-parse', '--short', 'HEAD'], { cwd: repoRoot(), allowFailure: true })
-).stdout.trim();
+const revision = await gitRevision();
 
 const ratioText = (overcast: Measured | undefined, neutron: Measured | undefined) =>
   overcast && neutron && neutron.okPerSecond > 0
@@ -474,9 +472,6 @@ const detailRows = rows.flatMap((row) =>
   kinds.flatMap((kind) => {
     const result = okResult(row, kind);
     if (!result) return [];
-    const failures = Object.entries(result.failures)
-      .map(([what, count]) => `${count} ${what}`)
-      .join(', ');
     return [
       [
         TARGET_LABELS[kind],
@@ -492,14 +487,13 @@ const detailRows = rows.flatMap((row) =>
         result.otherCores.toFixed(2),
         result.clientCores.toFixed(2),
         String(result.attempt),
-        failures || '-',
+        failuresText(result.failures),
       ],
     ];
   }),
 );
 
-type Verdict = 'met' | 'missed' | 'not evaluated';
-const targetRows: [string, Verdict, string][] = [];
+const targetRows: TargetVerdict[] = [];
 const judgedConcurrency = concurrencies.includes(32) ? 32 : Math.max(...concurrencies);
 const judgedRow = (operation: Operation) =>
   rows.find((row) => row.operation === operation && row.concurrency === judgedConcurrency);
@@ -595,7 +589,7 @@ const report: string[] = [
   `Network benchmark, ${new Date().toISOString()}`,
   ...kinds.map(describeTarget),
   `database: one private MariaDB (lib/kit/mariadb.ts) for Neutron and Overcast MariaDB; RSS columns are the servers' own processes, without it`,
-  `machine: ${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; servers, database and load generator share it; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at the start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at the end`,
+  `machine: ${machineDescription()}; servers, database and load generator share it; load average ${loadAverageText(loadAtStart)} at the start, ${loadAverageText(loadAtEnd)} at the end`,
   `load: closed loop, one kept-alive raw-socket connection per client (bench/lib/http-connection.ts), ${warmupMs / 1000} s warm-up (not for full lists) + ${durationMs / 1000} s per row, creates capped at ${createLimit} per row`,
   '',
   formatTable(headers, tableRows),
@@ -604,7 +598,7 @@ const report: string[] = [
   `server RSS after load: ${kinds.map((kind) => `${TARGET_LABELS[kind]} ${megabytes(targetOf(kind)?.rssAfterLoad)} MB`).join(', ')}`,
   '',
   'targets (issue 5):',
-  formatTable(['target', 'verdict', 'measured'], targetRows),
+  verdictTable(targetRows),
   '',
   'details: ok = answers with the expected status; conns = TCP connections opened; cores = CPU used per second of the',
   `row by the server, by MariaDB, by every other process on the machine or other guest of the host (steal time; rows`,
@@ -629,29 +623,24 @@ const report: string[] = [
     detailRows,
   ),
 ];
-process.stdout.write(`${report.join('\n')}\n`);
-
-if (values.json) {
-  const serialisable = {
-    neutronVersion,
-    revision,
-    cores,
-    workers,
-    durationMs,
-    warmupMs,
-    portsTotal,
-    createLimit,
-    loadAverage: { start: loadAtStart, end: loadAtEnd },
-    targets: targets.map(({ kind, unavailable, rssAtRest, rssAfterLoad, seed, listed }) => ({
-      kind,
-      unavailable,
-      rssAtRest,
-      rssAfterLoad,
-      seed,
-      listed,
-    })),
-    rows: rows.map((row) => ({ ...row, results: Object.fromEntries(row.results) })),
-    verdicts: targetRows.map(([target, verdict, measured]) => ({ target, verdict, measured })),
-  };
-  await writeFile(values.json, `${JSON.stringify(serialisable, null, 2)}\n`);
-}
+await publishReport(report, values.json, () => ({
+  neutronVersion,
+  revision,
+  cores,
+  workers,
+  durationMs,
+  warmupMs,
+  portsTotal,
+  createLimit,
+  loadAverage: { start: loadAtStart, end: loadAtEnd },
+  targets: targets.map(({ kind, unavailable, rssAtRest, rssAfterLoad, seed, listed }) => ({
+    kind,
+    unavailable,
+    rssAtRest,
+    rssAfterLoad,
+    seed,
+    listed,
+  })),
+  rows: rows.map((row) => ({ ...row, results: Object.fromEntries(row.results) })),
+  verdicts: verdictsForJson(targetRows),
+}));
