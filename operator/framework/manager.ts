@@ -55,6 +55,9 @@ export interface ManagerOptions {
   sourceFor?: (resource: CustomResource) => ListWatchSource;
 }
 
+/** Reconciles at once over all kinds, when not configured (the operator command does not). */
+export const DEFAULT_CONCURRENCY = 8;
+
 export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   defaultResyncMs: 0,
   pollMs: 10_000,
@@ -94,7 +97,7 @@ export class Manager {
     this.clients = new CloudClients(kubeConfig, log);
     this.events = new EventRecorder(kubeConfig, log);
     this.queue = new WorkQueue((key) => this.reconcile(key), {
-      concurrency: options.concurrency ?? 8,
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
     });
