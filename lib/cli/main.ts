@@ -1,7 +1,7 @@
 // `overcast` — one executable for the three programs and their tools. Each command loads
 // its implementation only when it runs, so `--help` and short commands start quickly.
 import { Command, CommanderError, Option } from 'commander';
-import { type Config, ConfigError, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig, splitHostPort } from '../config.js';
 import { createLogger, type LogLevel } from '../log.js';
 import {
   DependencyUnavailable,
@@ -83,11 +83,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command('operator')
     .description('reconcile Overcast custom resources against an OpenStack API')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then in-cluster)')
+    .option('--probes <host:port>', 'where /metrics, /healthz and /readyz listen (default: 0.0.0.0:8081)')
     .action(
-      act(async (options: { kubeconfig?: string }, command: Command) => {
+      act(async (options: { kubeconfig?: string; probes?: string }, command: Command) => {
         const config = configFrom(command);
         const { runOperator } = await import('./commands/programs.js');
-        return runOperator(config, loggerFor(config, 'operator'), options.kubeconfig);
+        return runOperator(config, loggerFor(config, 'operator'), {
+          kubeconfig: options.kubeconfig,
+          probes: options.probes === undefined ? undefined : splitHostPort(options.probes),
+        });
       }),
     );
 

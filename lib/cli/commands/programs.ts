@@ -13,9 +13,14 @@ export async function runApiServer(config: Config, log: Logger): Promise<number>
   return closeOnSignal([{ name: 'api-server', close: server.close }], log, config.api.shutdownGraceMs);
 }
 
-export async function runOperator(config: Config, log: Logger, kubeconfig?: string): Promise<number> {
+export async function runOperator(
+  config: Config,
+  log: Logger,
+  where: { kubeconfig: string | undefined; probes: { host: string; port: number } | undefined },
+): Promise<number> {
+  const http = where.probes ?? { host: '0.0.0.0', port: OPERATOR_HTTP_PORT };
   const operator = await orUnavailable('cannot start the operator', () =>
-    startOperator({ kubeconfig, http: { host: '0.0.0.0', port: OPERATOR_HTTP_PORT } }, log),
+    startOperator({ kubeconfig: where.kubeconfig, http }, log),
   );
   return closeOnSignal([{ name: 'operator', close: operator.close }], log, config.api.shutdownGraceMs);
 }
