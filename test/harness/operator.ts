@@ -83,6 +83,11 @@ const resourceOf = (kind: string) => {
   return `${found.plural}.${GROUP}`;
 };
 
+export type TestbedOperatorOptions = Partial<OperatorOptions> & {
+  /** False: no operator in this process; the test runs its own (as a process it can kill). */
+  inProcess?: boolean;
+};
+
 /**
  * Everything up, with the operator started from `options`, or from what `options` gives for
  * the namespace made (leader election is off unless given: one replica per test file, each in
@@ -90,7 +95,7 @@ const resourceOf = (kind: string) => {
  */
 export async function startOperatorTestbed(
   prefix: string,
-  optionsFor: Partial<OperatorOptions> | ((namespace: string) => Partial<OperatorOptions>) = {},
+  optionsFor: TestbedOperatorOptions | ((namespace: string) => TestbedOperatorOptions) = {},
   /** A namespace of a fixed name (one an example file names) instead of `<prefix>-<random>`. */
   fixedNamespace?: string,
 ): Promise<OperatorTestbed> {
@@ -134,13 +139,21 @@ export async function startOperatorTestbed(
     },
   };
   const log = createLogger(`operator-${prefix}`, 'silent');
+  let operator: RunningOperator | undefined =
+    options.inProcess === false ? undefined : await startOperator(operatorOptions, log);
   const bed: OperatorTestbed = {
     namespace,
     kubeconfig,
     live,
     cloud,
     cloudsYaml,
-    operator: await startOperator(operatorOptions, log),
+    get operator() {
+      if (!operator) throw new Error('this testbed runs no operator in process');
+      return operator;
+    },
+    set operator(replacement) {
+      operator = replacement;
+    },
     kubectl,
     async apply(kind, name, spec) {
       await kubectl(
@@ -219,14 +232,14 @@ export async function startOperatorTestbed(
       return JSON.parse(stdout).items;
     },
     async restartOperator() {
-      bed.operator = await startOperator(operatorOptions, log);
-      return bed.operator;
+      operator = await startOperator(operatorOptions, log);
+      return operator;
     },
     async close() {
       // With the operator still running, so that it deletes in dependency order and lets go
       // of its finalizers (the credentials Secret's too), and the namespace can go.
       await kubectl(['delete', 'openstack', '--all', '-n', namespace, '--timeout=120s']);
-      await bed.operator.close();
+      await operator?.close();
       await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
       cloud.close();
       await live.close();
