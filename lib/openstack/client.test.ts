@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../exec.js';
 import { createLogger } from '../log.js';
 import { type ClientOptions, OpenStackClient } from './client.js';
@@ -433,6 +433,37 @@ describe('retries', () => {
     await expect(network.get('/networks')).rejects.toBeInstanceOf(ServerError);
     expect(count(live.front.requests, 'GET', NETWORKS) - before).toBe(4);
     live.front.clearFailures();
+  });
+
+  it('streams a Readable body once: never resent, and a stream that fails aborts the upload', async () => {
+    const image = adminClient().service('image');
+    const FILE = /\/images\/[^/]+\/file$/;
+    const queued = async () =>
+      (await image.post('/images', { name: 'streamed', disk_format: 'raw', container_format: 'bare' })).body
+        .id;
+    const id = await queued();
+    const chunks = [Buffer.from('streamed '), Buffer.from('image data')];
+    expect(
+      (await image.put(`/images/${id}/file`, undefined, { rawBody: Readable.from(chunks) })).status,
+    ).toBe(204);
+    expect((await image.get(`/images/${id}`)).body).toMatchObject({ status: 'active', size: 19 });
+
+    const refused = await queued();
+    const before = count(live.front.requests, 'PUT', FILE);
+    live.front.fail(1, { method: 'PUT', path: FILE }, { kind: 'status', status: 503 });
+    await expect(
+      image.put(`/images/${refused}/file`, undefined, { rawBody: Readable.from(chunks) }),
+    ).rejects.toBeInstanceOf(ServerError);
+    expect(count(live.front.requests, 'PUT', FILE) - before).toBe(1);
+
+    const broken = new Readable({ read() {} });
+    broken.push(Buffer.alloc(100));
+    const failure = image.put(`/images/${refused}/file`, undefined, { rawBody: broken });
+    setTimeout(() => broken.destroy(new Error('source went away')), 50);
+    const error = await failure.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect(((error as Error).cause as Error).message).toBe('source went away');
+    await vi.waitFor(async () => expect((await image.get(`/images/${refused}`)).body.status).toBe('queued'));
   });
 
   it('does not send a creation again when the server may have acted on it', async () => {

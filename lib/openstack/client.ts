@@ -2,6 +2,7 @@
 // session and connections; `service(type)` gives the calls of one service, relative to that
 // service's versioned endpoint, authenticated, retried and failing with typed errors.
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import {
   type EndpointInterface,
@@ -38,8 +39,11 @@ export interface RequestOptions {
   query?: Record<string, QueryValue>;
   /** Sent as JSON. */
   body?: unknown;
-  /** Sent as is with `contentType` (a JSON patch, image data). */
-  rawBody?: string | Buffer;
+  /**
+   * Sent as is with `contentType` (a JSON patch, image data). A stream (image data on its way
+   * from elsewhere) is sent once: no retry, no resend after a 401.
+   */
+  rawBody?: string | Buffer | Readable;
   contentType?: string;
   headers?: Record<string, string>;
   /** The microversion to ask for, in the service's header(s). */
@@ -151,7 +155,7 @@ export class OpenStackClient {
     return withRetries(
       () => this.sendAuthenticated<T>(method, target, options),
       method,
-      this.retryPolicy,
+      options.rawBody instanceof Readable ? { ...this.retryPolicy, maxAttempts: 1 } : this.retryPolicy,
       options.retry,
       {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -183,9 +187,11 @@ export class OpenStackClient {
       const token = await this.session.token();
       response = await this.sendOnce(method, url, token.value, options);
       if (response.status === 401) {
-        // The token was revoked or expired early: one fresh token, one more try.
+        // The token was revoked or expired early: one fresh token, one more try (a stream
+        // cannot be sent twice: the next call gets the fresh token).
         this.session.invalidate(token);
-        response = await this.sendOnce(method, url, (await this.session.token()).value, options);
+        if (!(options.rawBody instanceof Readable))
+          response = await this.sendOnce(method, url, (await this.session.token()).value, options);
       }
     }
     const context = { method, url: describeUrl(url) };
@@ -221,7 +227,7 @@ export class OpenStackClient {
       ...options.headers,
       ...(token === undefined ? {} : { 'x-auth-token': token }),
     };
-    let body: string | Buffer | undefined;
+    let body: string | Buffer | Readable | undefined;
     if (options.rawBody !== undefined) {
       body = options.rawBody;
       headers['content-type'] = options.contentType ?? 'application/octet-stream';

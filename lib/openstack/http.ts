@@ -4,13 +4,19 @@
 // 400 or more as its typed error ask failureOf.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { ConnectionFailed, errorFromResponse, type HttpError, type RequestContext } from './errors.js';
 
 export interface HttpRequest {
   method: string;
   url: URL;
   headers: Record<string, string>;
-  body?: string | Buffer;
+  /**
+   * A stream is sent as it comes (chunked, unless the headers declare its length); the
+   * deadline covers all of it. A stream the server answers before its end is destroyed, and a
+   * stream that fails aborts the request, so the server never sees an end it did not get.
+   */
+  body?: string | Buffer | Readable;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -81,7 +87,7 @@ export class Transport {
         method: request.method,
         headers: {
           ...request.headers,
-          ...(request.body === undefined
+          ...(request.body === undefined || request.body instanceof Readable
             ? {}
             : { 'content-length': String(Buffer.byteLength(request.body)) }),
         },
@@ -95,10 +101,18 @@ export class Transport {
         outgoing.destroy(timeout);
       }, request.timeoutMs);
       outgoing.on('response', (incoming) => {
+        // An answer before the whole body went out (a 413): the rest is not wanted, and the
+        // request left unfinished cannot go back to the pool.
+        const cutShort = request.body instanceof Readable && !request.body.readableEnded;
+        if (cutShort && request.body instanceof Readable) {
+          request.body.unpipe(outgoing);
+          request.body.destroy();
+        }
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('end', () => {
           clearTimeout(deadline);
+          if (cutShort) outgoing.destroy();
           resolve({
             status: incoming.statusCode ?? 0,
             headers: incoming.headers,
@@ -127,7 +141,11 @@ export class Transport {
           ),
         );
       };
-      outgoing.end(request.body);
+      if (request.body instanceof Readable) {
+        const body = request.body;
+        body.once('error', (error) => outgoing.destroy(error));
+        body.pipe(outgoing);
+      } else outgoing.end(request.body);
     });
   }
 

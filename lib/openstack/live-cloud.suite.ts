@@ -107,6 +107,11 @@ export async function startRelay(upstream: string, tls?: TlsIdentity): Promise<R
       },
     );
     forwarded.on('error', () => outgoing.destroy());
+    // A client that goes away mid-request (an upload it aborts) goes away upstream too, as
+    // through a real proxy: the server must see a body that never ended.
+    incoming.on('close', () => {
+      if (!incoming.complete) forwarded.destroy();
+    });
     incoming.pipe(forwarded);
   };
   const server: Server = tls ? createTlsServer(tls, handle) : createServer(handle);
