@@ -1,9 +1,16 @@
 // The Network kind's actuator: Neutron networks through lib/openstack. The generic reconciler
 // (operator/framework/reconciler.ts) calls it; every method keeps that contract.
-import { NotFound } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Network } from '../crds/network.js';
-import type { Actuator, ActuatorContext, Dependency } from '../framework/reconciler.js';
+import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
+import {
+  changedFields,
+  creationProjectId,
+  ifFound,
+  neutron as network,
+  projectIdOf,
+  referenced,
+} from './neutron.js';
 
 /** A network as Neutron's API shows it. */
 export interface NeutronNetwork {
@@ -28,14 +35,6 @@ type NetworkSpec = KindSpec<typeof Network>;
 type NetworkResource = NonNullable<NetworkSpec['resource']>;
 
 const spec = (context: ActuatorContext) => context.object.spec as NetworkSpec;
-const network = (context: ActuatorContext) => context.client.service('network');
-const projectIdOf = (context: ActuatorContext, projectRef: string | undefined) =>
-  projectRef === undefined ? undefined : context.dependencyIds.get(`Project/${projectRef}`);
-
-async function credentialsProjectId(context: ActuatorContext): Promise<string | undefined> {
-  if (context.client.cloud.authType === 'none') return undefined;
-  return (await context.client.session.token()).projectId;
-}
 
 /** The fields Neutron can change on an existing network, from spec.resource. */
 function updatable(resource: NetworkResource): Partial<NeutronNetwork> {
@@ -52,30 +51,24 @@ function updatable(resource: NetworkResource): Partial<NeutronNetwork> {
 export const networkActuator: Actuator<NeutronNetwork> = {
   kind: Network,
 
-  dependencies(object): Dependency[] {
+  dependencies(object) {
     const { resource, import: imported } = object.spec as NetworkSpec;
-    const projectRef = resource?.projectRef ?? imported?.filter?.projectRef;
-    return projectRef ? [{ kind: 'Project', name: projectRef }] : [];
+    return referenced([['Project', resource?.projectRef ?? imported?.filter?.projectRef]]);
   },
 
   idOf: (found) => found.id,
 
   async getById(context, id) {
-    try {
-      return (await network(context).get<{ network: NeutronNetwork }>(`/networks/${encodeURIComponent(id)}`))
-        .body.network;
-    } catch (error) {
-      if (error instanceof NotFound) return undefined;
-      throw error;
-    }
+    const found = await ifFound(
+      network(context).get<{ network: NeutronNetwork }>(`/networks/${encodeURIComponent(id)}`),
+    );
+    return found?.body.network;
   },
 
   async listForAdoption(context) {
     const resource = spec(context).resource ?? {};
     const name = resource.name ?? context.object.metadata.name;
-    // The project it would have been created in: the named one, else the credentials' own
-    // (admin credentials list every project's networks, and a namesake there is not ours).
-    const projectId = projectIdOf(context, resource.projectRef) ?? (await credentialsProjectId(context));
+    const projectId = await creationProjectId(context, resource.projectRef);
     const found: NeutronNetwork[] = [];
     for await (const candidate of network(context).list<NeutronNetwork>('/networks', 'networks', {
       query: { name, project_id: projectId },
@@ -135,9 +128,7 @@ export const networkActuator: Actuator<NeutronNetwork> = {
       name: resource.name ?? context.object.metadata.name,
       ...updatable(resource),
     };
-    const changes = Object.fromEntries(
-      Object.entries(desired).filter(([field, value]) => current[field as keyof NeutronNetwork] !== value),
-    );
+    const changes = changedFields(desired, current);
     if (Object.keys(changes).length === 0) return undefined;
     return (
       await network(context).put<{ network: NeutronNetwork }>(`/networks/${current.id}`, { network: changes })
@@ -145,12 +136,8 @@ export const networkActuator: Actuator<NeutronNetwork> = {
   },
 
   async delete(context, current) {
-    try {
-      // A 409 (ports still on the network) is retried with backoff by the classification.
-      await network(context).delete(`/networks/${current.id}`);
-    } catch (error) {
-      if (!(error instanceof NotFound)) throw error;
-    }
+    // A 409 (ports still on the network) is retried with backoff by the classification.
+    await ifFound(network(context).delete(`/networks/${current.id}`));
   },
 
   observe(found) {

@@ -1,0 +1,138 @@
+// What the Neutron actuators share: the client, the IDs the reconciler resolved for the
+// references, the project a create lands in, NotFound as "not there", the fields to change,
+// and the router interface ports.
+import {
+  formatAddress,
+  formatCidr,
+  parseAddress,
+  parseCidr,
+} from '../../api-server/network/core/addresses.js';
+import { NotFound, type ServiceClient } from '../../lib/openstack/index.js';
+import { jsonEqual } from '../framework/diff.js';
+import type { ActuatorContext, Dependency } from '../framework/reconciler.js';
+
+export const neutron = (context: ActuatorContext) => context.client.service('network');
+
+/** The OpenStack ID the reconciler resolved for the `kind` object `name`, when one is named. */
+export const dependencyId = (context: ActuatorContext, kind: string, name: string | undefined) =>
+  name === undefined ? undefined : context.dependencyIds.get(`${kind}/${name}`);
+
+export const projectIdOf = (context: ActuatorContext, projectRef: string | undefined) =>
+  dependencyId(context, 'Project', projectRef);
+
+/**
+ * The project a create would put the resource in: the named one, else the credentials' own
+ * (admin credentials list every project's resources, and a namesake there is not ours).
+ */
+export async function creationProjectId(
+  context: ActuatorContext,
+  projectRef: string | undefined,
+): Promise<string | undefined> {
+  const named = projectIdOf(context, projectRef);
+  if (named !== undefined || context.client.cloud.authType === 'none') return named;
+  return (await context.client.session.token()).projectId;
+}
+
+/** The dependencies among `[kind, name]` pairs whose name is given. */
+export function referenced(pairs: [kind: string, name: string | undefined][]): Dependency[] {
+  return pairs.flatMap(([kind, name]) => (name === undefined ? [] : [{ kind, name }]));
+}
+
+/** The call's answer, or undefined when the cloud has no such resource. */
+export async function ifFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** The `key` member of what GET `path` answers, or undefined when there is none (404). */
+export async function getOrUndefined<T>(
+  service: ServiceClient,
+  path: string,
+  key: string,
+): Promise<T | undefined> {
+  const found = await ifFound(service.get<Record<string, T>>(path));
+  return found?.body[key];
+}
+
+/**
+ * Whether `candidate` has every defined field of `fields` and every tag of `tags`: list
+ * filters a server ignores (an older Neutron without tags) must not widen an import's match.
+ */
+export function matchesFilter(
+  candidate: { tags?: string[] },
+  fields: Record<string, unknown>,
+  tags: readonly string[] | undefined,
+): boolean {
+  const own = candidate as Record<string, unknown>;
+  return (
+    Object.entries(fields).every(([field, value]) => value === undefined || own[field] === value) &&
+    (tags === undefined || tags.every((tag) => candidate.tags?.includes(tag)))
+  );
+}
+
+/** The fields of `desired` whose value `current` does not have (compared as JSON). */
+export function changedFields<T extends object>(desired: Partial<T>, current: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(desired).filter(([field, value]) => !jsonEqual(current[field as keyof T], value)),
+  ) as Partial<T>;
+}
+
+/** Neutron's spelling of an address (`2001:DB8::0:1` is `2001:db8::1`), so equal ones compare equal. */
+export function canonicalAddress(text: string): string {
+  const address = parseAddress(text);
+  return address ? formatAddress(address.version, address.value) : text;
+}
+
+export type Route = { destination: string; nexthop: string };
+const canonicalRoute = (route: Route): Route => ({
+  destination: formatCidr(parseCidr(route.destination)),
+  nexthop: canonicalAddress(route.nexthop),
+});
+/** Routes as a set: Neutron keeps no order and counts duplicates once. */
+export const routeSet = (routes: readonly Route[]): Route[] =>
+  [
+    ...new Map(
+      routes.map(canonicalRoute).map((route) => [`${route.destination} ${route.nexthop}`, route]),
+    ).values(),
+  ].sort((a, b) => `${a.destination} ${a.nexthop}`.localeCompare(`${b.destination} ${b.nexthop}`));
+/** A port as Neutron's API shows it (the fields the actuators read). */
+export interface NeutronPort {
+  id: string;
+  name: string;
+  description?: string;
+  project_id?: string;
+  network_id: string;
+  status?: string;
+  admin_state_up?: boolean;
+  mac_address?: string;
+  fixed_ips: { subnet_id: string; ip_address: string }[];
+  security_groups?: string[];
+  port_security_enabled?: boolean;
+  allowed_address_pairs?: { ip_address: string; mac_address?: string }[];
+  device_owner?: string;
+  device_id?: string;
+  tags?: string[];
+}
+
+/** The device owners of a router's interface ports (legacy, distributed and HA routers). */
+const ROUTER_INTERFACE_OWNERS = [
+  'network:router_interface',
+  'network:router_interface_distributed',
+  'network:ha_router_replicated_interface',
+];
+
+/** The router interface ports matching `query` (a port list filter such as fixed_ips). */
+export async function routerInterfaces(
+  context: ActuatorContext,
+  query: Record<string, string>,
+): Promise<NeutronPort[]> {
+  const found: NeutronPort[] = [];
+  for await (const port of neutron(context).list<NeutronPort>('/ports', 'ports', { query }))
+    if (port.device_owner !== undefined && ROUTER_INTERFACE_OWNERS.includes(port.device_owner))
+      found.push(port);
+  return found;
+}
