@@ -4,6 +4,7 @@
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import type { Logger } from '../lib/log.js';
 import { Manager, type ManagerOptions } from './framework/manager.js';
+import { imageActuator } from './image/actuator.js';
 import { networkActuator } from './network/actuator.js';
 
 export interface OperatorOptions {
@@ -34,7 +35,7 @@ export class KubernetesUnreachable extends Error {
 export const OPERATOR_HTTP_PORT = 8081;
 
 /** The kinds with an actuator; the others are served by their CRDs and wait for theirs. */
-export const ACTUATORS = [networkActuator];
+export const ACTUATORS = [networkActuator, imageActuator];
 
 export function loadKubeConfig(options: OperatorOptions): KubeConfig {
   const kubeConfig = new KubeConfig();
