@@ -38,6 +38,11 @@ export interface ActuatorContext {
   /** The OpenStack ID of each dependency, keyed "Kind/name". */
   dependencyIds: ReadonlyMap<string, string>;
   /**
+   * The dependency objects themselves, keyed as dependencyIds: what a kind needs from another
+   * object's spec (an ApplicationCredential authenticates with its User's passwordRef).
+   */
+  dependencyObjects: ReadonlyMap<string, KubeObject>;
+  /**
    * A value from a Secret of the object's namespace (a User's password); waits
    * (WaitingForDependency) while the Secret or the key is missing. Never log or store it.
    */
@@ -258,15 +263,19 @@ export class Reconciler {
       cause,
       diff: changes,
       dependencyIds: new Map(),
+      dependencyObjects: new Map(),
       readSecret: (secretName, key) => this.parts.clients.readSecret(namespace, secretName, key),
     };
   }
 
-  /** The IDs of the dependencies, or DependencyNotReady naming the first one not available. */
-  private resolveDependencies(object: KubeObject): Map<string, string> {
+  /** The dependencies' IDs and objects, or DependencyNotReady naming the first one not available. */
+  private resolveDependencies(
+    object: KubeObject,
+  ): Pick<ActuatorContext, 'dependencyIds' | 'dependencyObjects'> {
     const dependencies = this.parts.actuator.dependencies(object);
     this.parts.dependOn(object, dependencies);
-    const ids = new Map<string, string>();
+    const dependencyIds = new Map<string, string>();
+    const dependencyObjects = new Map<string, KubeObject>();
     for (const dependency of dependencies) {
       const found = this.parts.lookup(dependency.kind, object.metadata.namespace ?? '', dependency.name);
       if (!found || !isAvailable(found) || !found.status?.id)
@@ -274,14 +283,16 @@ export class Reconciler {
           `Waiting for ${dependency.kind}/${dependency.name} to be available`,
           false,
         );
-      ids.set(`${dependency.kind}/${dependency.name}`, found.status.id as string);
+      const key = `${dependency.kind}/${dependency.name}`;
+      dependencyIds.set(key, found.status.id as string);
+      dependencyObjects.set(key, found);
     }
-    return ids;
+    return { dependencyIds, dependencyObjects };
   }
 
   private async converge(object: KubeObject, cause: Cause, changes: DiffOperation[]): Promise<WorkResult> {
     const actuator = this.parts.actuator;
-    const dependencyIds = this.resolveDependencies(object);
+    const dependencies = this.resolveDependencies(object);
     let current = object;
     // The finalizer goes on before anything exists in the cloud, so nothing can be left behind.
     if (!current.metadata.finalizers?.includes(FINALIZER)) {
@@ -291,7 +302,7 @@ export class Reconciler {
       ]);
       this.await(current);
     }
-    const context = { ...(await this.context(current, cause, changes)), dependencyIds };
+    const context = { ...(await this.context(current, cause, changes)), ...dependencies };
     const managed = current.spec.managementPolicy !== 'unmanaged';
     let resource: unknown;
     if (managed) {
@@ -473,13 +484,13 @@ export class Reconciler {
    * looked for; and only an unambiguous match is taken, never someone else's namesake.
    */
   private async leftBehind(context: ActuatorContext, object: KubeObject): Promise<unknown> {
-    let dependencyIds: Map<string, string>;
+    let dependencies: Pick<ActuatorContext, 'dependencyIds' | 'dependencyObjects'>;
     try {
-      dependencyIds = this.resolveDependencies(object);
+      dependencies = this.resolveDependencies(object);
     } catch {
       return undefined;
     }
-    const candidates = await this.parts.actuator.listForAdoption({ ...context, dependencyIds });
+    const candidates = await this.parts.actuator.listForAdoption({ ...context, ...dependencies });
     return candidates.length === 1 ? candidates[0] : undefined;
   }
 
