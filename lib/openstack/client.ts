@@ -11,7 +11,7 @@ import {
   selectEndpoint,
   versionedBaseUrl,
 } from './catalog.js';
-import type { CloudConfig } from './config.js';
+import type { AuthType, CloudAuth, CloudConfig } from './config.js';
 import { ConfigurationError, OpenStackError, redactSecrets } from './errors.js';
 import { describeUrl, failureOf, type HttpResponse, requestIdOf, Transport } from './http.js';
 import { type Page, type PaginateOptions, paginate } from './pagination.js';
@@ -256,6 +256,17 @@ export class OpenStackClient {
       'OpenStack call',
     );
     return response;
+  }
+
+  /**
+   * A client of the same cloud (auth URL, endpoint choice, TLS trust, timeouts, retries) that
+   * authenticates as someone else: the operator acting as a user it manages. Close it after use.
+   */
+  withAuth(authType: AuthType, auth: Omit<CloudAuth, 'auth_url'>): OpenStackClient {
+    return new OpenStackClient(
+      { ...this.cloud, authType, auth: { auth_url: this.cloud.auth.auth_url, ...auth } },
+      this.options,
+    );
   }
 
   /** Closes the kept-alive connections; the client is not used after. */
