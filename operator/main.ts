@@ -6,6 +6,9 @@ import type { Logger } from '../lib/log.js';
 import { Manager, type ManagerOptions } from './framework/manager.js';
 import { imageActuator } from './image/actuator.js';
 import { networkActuator } from './network/actuator.js';
+import { floatingIPActuator } from './network/floating-ip.js';
+import { portActuator } from './network/port.js';
+import { securityGroupActuator } from './network/security-group.js';
 
 export interface OperatorOptions {
   /** Path of a kubeconfig; without it $KUBECONFIG, then the in-cluster configuration. */
@@ -35,7 +38,13 @@ export class KubernetesUnreachable extends Error {
 export const OPERATOR_HTTP_PORT = 8081;
 
 /** The kinds with an actuator; the others are served by their CRDs and wait for theirs. */
-export const ACTUATORS = [networkActuator, imageActuator];
+export const ACTUATORS = [
+  networkActuator,
+  imageActuator,
+  portActuator,
+  securityGroupActuator,
+  floatingIPActuator,
+];
 
 export function loadKubeConfig(options: OperatorOptions): KubeConfig {
   const kubeConfig = new KubeConfig();
