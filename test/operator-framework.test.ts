@@ -216,6 +216,42 @@ describe('the operator framework with the Network actuator', () => {
     expect((await eventsOf('drifting')).map((event) => event.reason)).toContain('ExternalDeletion');
   });
 
+  it('corrects a managed network changed behind its back on resync, with a DriftCorrected Event', async () => {
+    await apply('corrected', { resource: { description: 'as specified' }, resyncPeriod: '2s' });
+    const id = (await settled('corrected')).status?.id as string;
+    await neutron().put(`/networks/${id}`, { network: { description: 'changed by hand' } });
+    await vi.waitFor(async () => expect((await networkInCloud(id))?.description).toBe('as specified'), {
+      timeout: 30_000,
+      interval: 250,
+    });
+    const corrected = (await eventsOf('corrected')).find((event) => event.reason === 'DriftCorrected');
+    expect(corrected?.message).toMatch(
+      /^Corrected Network .+, changed outside the operator \(description\)$/,
+    );
+  });
+
+  it('reports an imported network changed in the cloud, in its conditions and an Event, and leaves it', async () => {
+    const target = (
+      await neutron().post('/networks', { network: { name: 'watched', description: 'before' } })
+    ).body.network;
+    await apply('watched', { managementPolicy: 'unmanaged', import: { id: target.id }, resyncPeriod: '2s' });
+    await settled('watched');
+    await neutron().put(`/networks/${target.id}`, { network: { description: 'after' } });
+    await vi.waitFor(
+      async () => {
+        const object = await getNetwork('watched');
+        expect(object?.status?.resource?.description).toBe('after');
+        expect(condition(object, 'Progressing')?.message).toBe(
+          'Imported Network changed in the cloud (description); left as it is',
+        );
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+    expect((await networkInCloud(target.id))?.description).toBe('after');
+    const reported = (await eventsOf('watched')).find((event) => event.reason === 'ExternalChange');
+    expect(reported?.message).toBe(`Imported Network ${target.id} changed in the cloud: description`);
+  });
+
   it('imports by id, and reports the imported network deleted from the cloud as UnrecoverableError', async () => {
     const target = (await neutron().post('/networks', { network: { name: 'by-id-target' } })).body.network;
     await apply('by-id', { managementPolicy: 'unmanaged', import: { id: target.id }, resyncPeriod: '2s' });

@@ -323,6 +323,18 @@ export class Reconciler {
     }
     const observation = actuator.observe(resource);
     const id = actuator.idOf(resource);
+    // An imported resource is never corrected: a change in the cloud is reported instead.
+    const externalChange =
+      managed || !current.status?.resource
+        ? ''
+        : describeDiff(diff(current.status.resource, observation.resource));
+    if (externalChange)
+      await this.parts.events.record(
+        current,
+        'Normal',
+        'ExternalChange',
+        `Imported ${this.kind} ${id} changed in the cloud: ${externalChange}`,
+      );
     await this.writeOutcome(
       current,
       observation.available
@@ -330,7 +342,10 @@ export class Reconciler {
             available: true,
             progressing: false,
             reason: 'Success',
-            message: `${this.kind} is up to date`,
+            message: externalChange
+              ? `Imported ${this.kind} changed in the cloud (${externalChange}); left as it is`
+              : // The last change reported stays until another one replaces it.
+                (this.reportedChange(current) ?? `${this.kind} is up to date`),
             availableMessage: `${this.kind} is available`,
           }
         : {
@@ -343,6 +358,14 @@ export class Reconciler {
     );
     if (!observation.available) return { kind: 'after', ms: this.options.pollMs };
     return this.resync(current);
+  }
+
+  /** The Progressing message that reported an imported resource's last change in the cloud. */
+  private reportedChange(object: KubeObject): string | undefined {
+    const message = (object.status?.conditions as Condition[] | undefined)?.find(
+      (found) => found.type === 'Progressing',
+    )?.message;
+    return message?.startsWith(`Imported ${this.kind} changed in the cloud`) ? message : undefined;
   }
 
   private resync(object: KubeObject): WorkResult {
@@ -373,13 +396,26 @@ export class Reconciler {
     if (resource !== undefined) {
       const updated = await actuator.update(context, resource);
       if (updated !== undefined) {
-        const fields = describeDiff(context.diff);
-        await this.parts.events.record(
-          object,
-          'Normal',
-          'Updated',
-          `Updated ${this.kind} ${knownId}${fields ? ` (changed ${fields})` : ''}`,
-        );
+        if (context.diff.length > 0 || context.cause !== 'resync') {
+          const fields = describeDiff(context.diff);
+          await this.parts.events.record(
+            object,
+            'Normal',
+            'Updated',
+            `Updated ${this.kind} ${knownId}${fields ? ` (changed ${fields})` : ''}`,
+          );
+        } else {
+          // The spec did not change: the cloud did, behind the operator's back.
+          const fields = describeDiff(
+            diff(actuator.observe(resource).resource, actuator.observe(updated).resource),
+          );
+          await this.parts.events.record(
+            object,
+            'Normal',
+            'DriftCorrected',
+            `Corrected ${this.kind} ${knownId}, changed outside the operator${fields ? ` (${fields})` : ''}`,
+          );
+        }
         resource = updated;
       }
       return { resource, object };
