@@ -8,7 +8,9 @@ import { imageActuator } from './image/actuator.js';
 import { networkActuator } from './network/actuator.js';
 import { floatingIPActuator } from './network/floating-ip.js';
 import { portActuator } from './network/port.js';
+import { routerActuator } from './network/router.js';
 import { securityGroupActuator } from './network/security-group.js';
+import { subnetActuator } from './network/subnet.js';
 
 export interface OperatorOptions {
   /** Path of a kubeconfig; without it $KUBECONFIG, then the in-cluster configuration. */
@@ -40,6 +42,8 @@ export const OPERATOR_HTTP_PORT = 8081;
 /** The kinds with an actuator; the others are served by their CRDs and wait for theirs. */
 export const ACTUATORS = [
   networkActuator,
+  subnetActuator,
+  routerActuator,
   imageActuator,
   portActuator,
   securityGroupActuator,
