@@ -533,4 +533,25 @@ describe('image data under a size cap and a project quota', () => {
     for (const image of [stored, id]) await cloud.call('DELETE', `/image/v2/images/${image}`);
     expect(await readdir(cloud.storeDir)).toEqual([]);
   });
+
+  it('refuses a small streamed upload past the quota that arrives before the store has opened its file', async () => {
+    const stored = [await createImage(cloud), await createImage(cloud)];
+    for (const [index, size] of [MiB, 0.5 * MiB - 100].entries()) {
+      const upload = await cloud.call('PUT', `/image/v2/images/${stored[index]}/file`, {
+        headers: octets,
+        body: randomBytes(size),
+      });
+      expect(upload.status).toBe(204);
+    }
+    const id = await createImage(cloud);
+    // Over the 100 bytes left in its first chunk: the meter fails at once, before the store
+    // listens to it; that failure must still be the answer, not an error thrown out of the process.
+    const streamed = await cloud.call('PUT', `/image/v2/images/${id}/file`, {
+      headers: octets,
+      body: Readable.from([randomBytes(200)]),
+    });
+    expect(streamed.status).toBe(413);
+    await expectRefusedCleanly(id);
+    for (const image of [...stored, id]) await cloud.call('DELETE', `/image/v2/images/${image}`);
+  });
 });

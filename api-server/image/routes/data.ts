@@ -80,6 +80,10 @@ function declaredLength(request: FastifyRequest): number | undefined {
  * error could be answered. A client that goes away fails the meter, and so the store's put.
  */
 function feedBody(body: IncomingMessage, meter: ImageDataMeter): void {
+  // The store's put reports the meter's failure (its pipeline sees a stream that failed before
+  // it began); until then nobody listens, and an unheard 'error' (a first chunk over the
+  // limit, arriving while the store is still opening its file) would end the process.
+  meter.on('error', () => undefined);
   body.pipe(meter);
   const stopWatching = finished(body, (err) => {
     stopWatching();
