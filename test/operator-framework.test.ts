@@ -307,6 +307,61 @@ describe('the operator framework with the Network actuator', () => {
     expect((await networkInCloud(created.status?.id as string))?.description).toBe('retry');
   });
 
+  it('bad credentials and an unreachable cloud: said in plain words, retried with backoff, recovered once fixed', async () => {
+    const errorsOf = () =>
+      [
+        ...operator.manager.metrics
+          .render()
+          .matchAll(/overcast_operator_reconcile_errors_total\{kind="Network",[^}]*\} (\d+)/g),
+      ].reduce((sum, match) => sum + Number(match[1]), 0);
+    const secret = (yaml: string) =>
+      kubectl([
+        'create',
+        'secret',
+        'generic',
+        'flaky',
+        '-n',
+        namespace,
+        `--from-literal=clouds.yaml=${yaml}`,
+        '--dry-run=client',
+        '-o',
+        'yaml',
+      ]).then(({ stdout }) => kubectl(['apply', '-f', '-'], stdout));
+    const flaky = { secretName: 'flaky', cloudName: 'overcast' };
+    const waitFor = (name: string, reason: string, message: RegExp) =>
+      vi.waitFor(
+        async () => {
+          const progressing = condition(await getNetwork(name), 'Progressing');
+          expect(progressing).toMatchObject({ status: 'True', reason });
+          expect(progressing?.message).toMatch(message);
+        },
+        { timeout: 30_000, interval: 250 },
+      );
+
+    await secret(bed.cloudsYaml({ username: 'admin', password: 'wrong', project: 'admin' }));
+    await apply('bad-credentials', { cloudCredentialsRef: flaky, resource: {} });
+    await waitFor('bad-credentials', 'InvalidConfiguration', /401|credentials|authenticat/i);
+    // Backoff: a few attempts over three seconds (200 ms doubling to 2 s), not hundreds.
+    const before = errorsOf();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(errorsOf() - before).toBeLessThanOrEqual(6);
+    const messages = JSON.stringify(await eventsOf('bad-credentials'));
+    expect(messages).not.toContain('wrong');
+
+    // The cloud's address is a port nothing listens on.
+    await secret(
+      bed
+        .cloudsYaml({ username: 'admin', password: 'admin-secret', project: 'admin' })
+        .replace(live.front.url, 'http://127.0.0.1:9'),
+    );
+    await waitFor('bad-credentials', 'TransientError', /127\.0\.0\.1:9|ECONNREFUSED|connect/i);
+
+    await secret(bed.cloudsYaml({ username: 'admin', password: 'admin-secret', project: 'admin' }));
+    const recovered = await settled('bad-credentials');
+    expect(condition(recovered, 'Available')?.status).toBe('True');
+    expect(await networkInCloud(recovered.status?.id as string)).toMatchObject({ name: 'bad-credentials' });
+  });
+
   it('deletes the network with the object', async () => {
     const id = (await getNetwork('nebula-net'))?.status?.id as string;
     await bed.remove('Network', 'nebula-net');
