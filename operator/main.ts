@@ -4,6 +4,9 @@
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import type { Logger } from '../lib/log.js';
 import { Manager, type ManagerOptions } from './framework/manager.js';
+import { applicationCredentialActuator } from './identity/application-credential.js';
+import { projectActuator } from './identity/project.js';
+import { userActuator } from './identity/user.js';
 import { imageActuator } from './image/actuator.js';
 import { networkActuator } from './network/actuator.js';
 import { floatingIPActuator } from './network/floating-ip.js';
@@ -48,6 +51,9 @@ export const ACTUATORS = [
   portActuator,
   securityGroupActuator,
   floatingIPActuator,
+  projectActuator,
+  userActuator,
+  applicationCredentialActuator,
 ];
 
 export function loadKubeConfig(options: OperatorOptions): KubeConfig {
