@@ -22,6 +22,8 @@ let files: Server;
 let filesUrl: string;
 /** Requests of /flaky.raw answered 503 so far. */
 let flakyRefusals = 0;
+/** Downloads of /cut.raw broken off half-way so far. */
+let cutDownloads = 0;
 
 const apply = (name: string, spec: Partial<KindSpec<typeof Image>>) => bed.apply('Image', name, spec);
 const getImage = (name: string) => bed.get('Image', name);
@@ -65,6 +67,11 @@ beforeAll(async () => {
       flakyRefusals++;
       response.writeHead(503).end('busy');
     } else if (request.url === '/flaky.raw') send(DATA);
+    else if (request.url === '/cut.raw' && cutDownloads < 1) {
+      cutDownloads++;
+      response.writeHead(200, { 'content-length': DATA.length });
+      response.write(DATA.subarray(0, 100), () => response.socket?.destroy());
+    } else if (request.url === '/cut.raw') send(DATA);
     else response.writeHead(404).end('no such file');
   });
   await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
@@ -375,6 +382,34 @@ describe('the Image actuator', () => {
     });
     const transient = (await bed.eventsOf('flaky')).find((event) => event.reason === 'TransientError');
     expect(transient?.message).toBe(`downloading ${filesUrl}/flaky.raw failed: it answered 503`);
+  });
+
+  it('starts again after a download broken off mid-way, which left no image with part of the data', async () => {
+    await apply('cut', { resource: { content: raw('/cut.raw') } });
+    const object = await bed.settled('Image', 'cut');
+    expect(condition(object, 'Available')?.status).toBe('True');
+    expect(cutDownloads).toBe(1);
+    const id = object.status?.id as string;
+    expect(await imageInCloud(id)).toMatchObject({ status: 'active', size: DATA.length });
+    expect((await glance().get(`/images/${id}/file`)).raw.equals(DATA)).toBe(true);
+    const transient = (await bed.eventsOf('cut')).find((event) => event.reason === 'TransientError');
+    expect(transient?.message).toMatch(new RegExp(`^downloading ${filesUrl}/cut.raw failed mid-way: `));
+  });
+
+  it("adopts the image a create before a crash left (same name, same owner), never another project's namesake", async () => {
+    const leftBehind = await glanceImage({ name: 'left-behind' });
+    const other = await bed.live.test.memberProject(bed.live.adminToken, `img-${bed.namespace}`);
+    const namesake = await glanceImage({ name: 'namesake', owner: other.projectId });
+    await apply('left-behind', { resource: { content: raw('/cirros.raw') } });
+    await apply('namesake', { resource: { content: raw('/cirros.raw') } });
+    const adopted = await bed.settled('Image', 'left-behind');
+    expect(adopted.status?.id).toBe(leftBehind);
+    expect(await imageInCloud(leftBehind)).toMatchObject({ status: 'active', size: DATA.length });
+    expect((await bed.eventsOf('left-behind')).map((event) => event.reason)).toContain('Adopted');
+    const created = await bed.settled('Image', 'namesake');
+    expect(created.status?.id).not.toBe(namesake);
+    expect(await imageInCloud(namesake)).toMatchObject({ status: 'queued', owner: other.projectId });
+    for (const name of ['left-behind', 'namesake']) await bed.remove('Image', name);
   });
 
   it('deletes the image with the object', async () => {
