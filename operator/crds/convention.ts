@@ -95,12 +95,17 @@ export function specSchema<R extends TObject, F extends TObject>(resource: R, fi
     Type.Object({
       import: Type.Optional(importSchema(filter)),
       resource: Type.Optional(resource),
-      managementPolicy: withRules(
-        StringEnum(MANAGEMENT_POLICIES, {
-          default: 'managed',
-          description: 'managed: create, update and delete the resource; unmanaged: only observe it.',
-        }),
-        { rule: 'self == oldSelf', message: 'managementPolicy is immutable' },
+      // Optional with a default rather than required: the apiserver fills it in before any rule
+      // runs, and clients that validate against the published schema (kubectl with a List)
+      // must not demand what the user may leave out.
+      managementPolicy: Type.Optional(
+        withRules(
+          StringEnum(MANAGEMENT_POLICIES, {
+            default: 'managed',
+            description: 'managed: create, update and delete the resource; unmanaged: only observe it.',
+          }),
+          { rule: 'self == oldSelf', message: 'managementPolicy is immutable' },
+        ),
       ),
       managedOptions: Type.Optional(ManagedOptions),
       cloudCredentialsRef: CloudCredentialsRef,
