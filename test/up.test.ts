@@ -51,6 +51,13 @@ describe('overcast up --with mariadb,rabbitmq,kubernetes', () => {
       'default',
     ]);
     expect(namespaces.stdout).toContain('default');
+    // The operator's kinds are installed: `kubectl get openstack` answers (with nothing yet).
+    const kinds = await run([required('kubectl'), '--kubeconfig', kubeconfig, 'get', 'crd', '-o', 'name']);
+    expect(kinds.stdout).toContain(
+      'customresourcedefinition.apiextensions.k8s.io/networks.openstack.overcast.dev',
+    );
+    const listed = await run([required('kubectl'), '--kubeconfig', kubeconfig, 'get', 'openstack', '-A']);
+    expect(listed.code).toBe(0);
     const components = (await processesUnder(join(dataDir, 'components'))).join('\n');
     for (const daemon of ['mariadbd', 'beam', 'etcd', 'kube-apiserver', 'kube-controller-manager']) {
       expect(components).toContain(daemon);

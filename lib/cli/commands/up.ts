@@ -68,6 +68,12 @@ export async function runUp(initial: Config, log: Logger, components: UpComponen
       started.push({ name: 'kubernetes', close: kubernetes.stop });
       const kubeconfig = join(config.dataDir, 'kubeconfig');
       await copyFile(kubernetes.kubeconfig, kubeconfig);
+      // The CRDs, rendered from the same source as crds/, so `kubectl apply` of resource YAML
+      // works at once (server-side apply: a later `up` with newer kinds updates them).
+      const { installCustomResourceDefinitions } = await import('../../../operator/crds/install.js');
+      await orUnavailable('cannot install the CRDs', () =>
+        installCustomResourceDefinitions(kubernetes.kubectl),
+      );
       const { startOperator } = await import('../../../operator/main.js');
       const operator = await startOperator({ kubeconfig }, log.child({ component: 'operator' }));
       started.push({ name: 'operator', close: operator.close });
