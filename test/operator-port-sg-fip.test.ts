@@ -450,6 +450,16 @@ describe('Port', () => {
     const imported = await bed.available('Port', 'imported-port');
     expect(imported.status?.id).toBe(wanted.id);
     expect(imported.status?.resource).toMatchObject({ name: 'shared-port', networkId });
+    // Without the network, the name alone matches both: terminal.
+    await bed.apply('Port', 'ambiguous-port', {
+      managementPolicy: 'unmanaged',
+      import: { filter: { name: 'shared-port' } },
+    });
+    const ambiguous = await progressing('Port', 'ambiguous-port', 'InvalidConfiguration');
+    expect(condition(ambiguous, 'Progressing')?.message).toBe(
+      '2 Ports match the import filter; it must match exactly one',
+    );
+    await bed.remove('Port', 'ambiguous-port');
     // Imported, so left in the cloud; removed there so that the Subnet and Network can go.
     await bed.remove('Port', 'imported-port');
     expect(await show(`/ports/${wanted.id}`, 'port')).toBeDefined();

@@ -8,6 +8,7 @@ import {
   changedFields,
   creationProjectId,
   ifFound,
+  matchesFilter,
   neutron as network,
   projectIdOf,
   referenced,
@@ -65,6 +66,29 @@ function updatable(resource: SecurityGroupResource): Partial<NeutronSecurityGrou
   return fields;
 }
 
+/**
+ * The groups the list `query` answers that have every field of `fields` and every tag: a
+ * namesake in another project, which admin credentials list too, or filters a server ignores
+ * must not widen the match.
+ */
+async function listGroups(
+  context: ActuatorContext,
+  query: Record<string, string | undefined>,
+  fields: Record<string, string | undefined>,
+  tags: readonly string[] | undefined,
+): Promise<NeutronSecurityGroup[]> {
+  const found: NeutronSecurityGroup[] = [];
+  for await (const candidate of network(context).list<NeutronSecurityGroup>(
+    '/security-groups',
+    'security_groups',
+    {
+      query,
+    },
+  ))
+    if (matchesFilter(candidate, fields, tags)) found.push(candidate);
+  return found;
+}
+
 export const securityGroupActuator: Actuator<NeutronSecurityGroup> = {
   kind: SecurityGroup,
 
@@ -88,36 +112,17 @@ export const securityGroupActuator: Actuator<NeutronSecurityGroup> = {
   },
 
   async listForAdoption(context) {
-    const name = nameOf(context);
-    const projectId = await creationProjectId(context, spec(context).resource?.projectRef);
-    const found: NeutronSecurityGroup[] = [];
-    for await (const candidate of network(context).list<NeutronSecurityGroup>(
-      '/security-groups',
-      'security_groups',
-      { query: { name, project_id: projectId } },
-    )) {
-      if (candidate.name === name && (projectId === undefined || candidate.project_id === projectId))
-        found.push(candidate);
-    }
-    return found;
+    const fields = {
+      name: nameOf(context),
+      project_id: await creationProjectId(context, spec(context).resource?.projectRef),
+    };
+    return listGroups(context, fields, fields, undefined);
   },
 
   async listForImport(context) {
     const filter = spec(context).import?.filter ?? {};
-    const projectId = projectIdOf(context, filter.projectRef);
-    const found: NeutronSecurityGroup[] = [];
-    for await (const candidate of network(context).list<NeutronSecurityGroup>(
-      '/security-groups',
-      'security_groups',
-      { query: { name: filter.name, project_id: projectId, tags: filter.tags?.join(',') } },
-    )) {
-      // Filters the server ignores (an older Neutron without tags) must not widen the match.
-      if (filter.name !== undefined && candidate.name !== filter.name) continue;
-      if (projectId !== undefined && candidate.project_id !== projectId) continue;
-      if (filter.tags && !filter.tags.every((tag) => candidate.tags?.includes(tag))) continue;
-      found.push(candidate);
-    }
-    return found;
+    const fields = { name: filter.name, project_id: projectIdOf(context, filter.projectRef) };
+    return listGroups(context, { ...fields, tags: filter.tags?.join(',') }, fields, filter.tags);
   },
 
   async create(context) {
