@@ -22,6 +22,7 @@ export interface Condition {
   reason: string;
   message: string;
   observedGeneration?: number;
+  lastTransitionTime?: string;
 }
 
 export interface OpenStackObject {
@@ -31,6 +32,7 @@ export interface OpenStackObject {
     namespace: string;
     finalizers?: string[];
     generation: number;
+    creationTimestamp?: string;
     deletionTimestamp?: string;
   };
   spec: Record<string, unknown>;
