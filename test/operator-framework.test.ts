@@ -286,7 +286,8 @@ describe('the operator framework with the Network actuator', () => {
       `--from-literal=clouds.yaml=${tenantYaml}`,
     ]);
     const tenantCredentials = { secretName: 'tenant', cloudName: 'overcast' };
-    await apply('over-quota', { cloudCredentialsRef: tenantCredentials, resource: {} });
+    // A resync period as short as 1 s: a terminal error is not resynced either.
+    await apply('over-quota', { cloudCredentialsRef: tenantCredentials, resource: {}, resyncPeriod: '1s' });
     const refused = await settled('over-quota');
     expect(condition(refused, 'Progressing')).toMatchObject({
       status: 'False',
@@ -298,10 +299,14 @@ describe('the operator framework with the Network actuator', () => {
     expect(warning?.type).toBe('Warning');
     // The quota is raised, but the spec did not change: the operator does not try again...
     await neutron().put(`/quotas/${tenant.projectId}`, { quota: { network: 5 } });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(condition(await getNetwork('over-quota'), 'Progressing')?.reason).toBe('InvalidConfiguration');
     // ...until it does.
-    await apply('over-quota', { cloudCredentialsRef: tenantCredentials, resource: { description: 'retry' } });
+    await apply('over-quota', {
+      cloudCredentialsRef: tenantCredentials,
+      resource: { description: 'retry' },
+      resyncPeriod: '1s',
+    });
     const created = await settled('over-quota');
     expect(condition(created, 'Available')?.status).toBe('True');
     expect((await networkInCloud(created.status?.id as string))?.description).toBe('retry');
