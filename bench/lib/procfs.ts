@@ -28,16 +28,25 @@ export async function processTree(root: number): Promise<number[]> {
   return tree;
 }
 
-/** Sum of VmRSS over the processes, in bytes; processes that are gone count 0. */
-export async function rssBytes(pids: readonly number[]): Promise<number> {
+/** Sum of a /proc/<pid>/status memory field over the processes, in bytes; gone processes count 0. */
+async function statusBytes(field: 'VmRSS' | 'VmHWM', pids: readonly number[]): Promise<number> {
   let total = 0;
   for (const pid of pids) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const kib = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    const kib = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
     if (kib) total += Number(kib) * 1024;
   }
   return total;
 }
+
+/** Resident memory now (VmRSS), summed over the processes, in bytes. */
+export const rssBytes = (pids: readonly number[]) => statusBytes('VmRSS', pids);
+
+/**
+ * The highest resident memory each process has had since it started (VmHWM, kept by the
+ * kernel), summed: a peak no sampling can miss.
+ */
+export const peakRssBytes = (pids: readonly number[]) => statusBytes('VmHWM', pids);
 
 let clockTicks: number | undefined;
 
