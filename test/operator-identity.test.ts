@@ -471,6 +471,16 @@ describe('User', () => {
     }
   });
 
+  it('adopts the user a create before a crash left, not a namesake in another domain', async () => {
+    const name = `crashed-user-${bed.namespace}`;
+    const leftBehind = await post('/users', 'user', { name, domain_id: 'default' });
+    const trap = await post('/users', 'user', { name, domain_id: otherDomainId });
+    await bed.apply('User', 'crashed-user', { resource: { name } });
+    expect((await bed.available('User', 'crashed-user')).status?.id).toBe(leftBehind.id);
+    expect(await reasonsOf('crashed-user')).toEqual(['Adopted']);
+    expect(await show(`/users/${trap.id}`, 'user')).toBeDefined();
+  });
+
   it('dependency: a user whose default project is not there yet waits for it, in plain words', async () => {
     await bed.apply('User', 'homeless', { resource: { defaultProjectRef: 'late-home' } });
     const waiting = await progressing('User', 'homeless', 'WaitingForDependency', 'True');
@@ -645,6 +655,43 @@ describe('ApplicationCredential', () => {
     ).toEqual({ userId: ownerId, projectId });
   });
 
+  it("adopts its user's credential of its name and project when the secret is its own; a namesake with another secret is not taken (InvalidConfiguration), nor deleted with the object", async () => {
+    const asOwner = cloud.withAuth('password', {
+      user_id: ownerId,
+      password: 'owner-password-1',
+      project_id: projectId,
+    });
+    const made = async (name: string, secret: string) =>
+      (
+        await asOwner.service('identity').post<Json>(`/users/${ownerId}/application_credentials`, {
+          application_credential: { name, secret },
+        })
+      ).body.application_credential;
+    const leftBehind = await made('crashed-credential', 'the-credential-secret');
+    const foreign = await made('foreign-credential', 'not-the-spec-secret');
+    asOwner.close();
+    const resource = (name: string) => ({
+      resource: {
+        userRef: 'owner',
+        projectRef: 'workspace',
+        name,
+        secretRef: { secretName: 'credential-secret' },
+      },
+    });
+    await bed.apply('ApplicationCredential', 'crashed-credential', resource('crashed-credential'));
+    expect((await bed.available('ApplicationCredential', 'crashed-credential')).status?.id).toBe(
+      leftBehind.id,
+    );
+    expect(await reasonsOf('crashed-credential')).toEqual(['Adopted']);
+    await bed.apply('ApplicationCredential', 'foreign', resource('foreign-credential'));
+    const refused = await progressing('ApplicationCredential', 'foreign', 'InvalidConfiguration');
+    expect(condition(refused, 'Progressing')?.message).toBe(
+      'User/owner already has an application credential named foreign-credential that this object did not make; name this one differently or delete that one',
+    );
+    await bed.remove('ApplicationCredential', 'foreign');
+    expect(await show(credentialPath(foreign.id), 'application_credential')).toBeDefined();
+  });
+
   it('update: the apiserver refuses any change, in plain words', async () => {
     const refused = await bed
       .apply('ApplicationCredential', 'minimal-credential', {
@@ -691,7 +738,7 @@ describe('ApplicationCredential', () => {
     });
   });
 
-  it("import-dependency: a filter naming its userRef takes that user's credential, not another user's namesake; by id too", async () => {
+  it("import-dependency: a filter naming its userRef takes that user's credential, not another user's namesake; several matching is terminal", async () => {
     const name = `shared-name-${bed.namespace}`;
     const asOwner = cloud.withAuth('password', {
       user_id: ownerId,
@@ -737,7 +784,7 @@ describe('ApplicationCredential', () => {
     );
   });
 
-  it('external-deletion: a managed credential is made again with its secret; an imported one is UnrecoverableError', async () => {
+  it('external-deletion: a managed credential is made again with its secret, with an Event (nothing else of it can drift: Keystone cannot change one)', async () => {
     await bed.apply('ApplicationCredential', 'vanishing-credential', {
       resource: { userRef: 'owner', projectRef: 'workspace', secretRef: { secretName: 'credential-secret' } },
       resyncPeriod: '2s',

@@ -6,7 +6,7 @@
 // and deleting go through the operator's own credentials (admin or owner). The secret is the
 // one in secretRef, so whoever holds that Secret can use the credential; Keystone keeps only
 // its hash and has no update: the resource is fixed (CEL refuses changes).
-import { Unauthorized } from '../../lib/openstack/index.js';
+import { Conflict, Unauthorized } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { ApplicationCredential, type User } from '../crds/identity.js';
 import { TemporaryError, TerminalError } from '../framework/errors.js';
@@ -128,12 +128,8 @@ export const applicationCredentialActuator: Actuator<KeystoneApplicationCredenti
     const projectId = dependencyId(context, 'Project', resource.projectRef);
     const found: KeystoneApplicationCredential[] = [];
     for (const candidate of await listOwned(context, userId, name)) {
-      if (candidate.project_id !== projectId) continue;
-      if (!(await secretWorks(context, candidate)))
-        throw new TerminalError(
-          `User ${userId} already has an application credential named ${name} with another secret; name this one differently or delete that one`,
-        );
-      found.push(candidate);
+      if (candidate.project_id === projectId && (await secretWorks(context, candidate)))
+        found.push(candidate);
     }
     return found;
   },
@@ -155,6 +151,7 @@ export const applicationCredentialActuator: Actuator<KeystoneApplicationCredenti
       throw new TerminalError(
         `User/${resource.userRef} has no passwordRef: the operator creates an application credential as its user, with that password`,
       );
+    const name = resource.name ?? context.object.metadata.name;
     const asUser = context.client.withAuth('password', {
       user_id: userId,
       password: await password,
@@ -165,7 +162,7 @@ export const applicationCredentialActuator: Actuator<KeystoneApplicationCredenti
         application_credential: Omit<KeystoneApplicationCredential, 'user_id'> & { secret?: string };
       }>(credentialsPath(userId), {
         application_credential: {
-          name: resource.name ?? context.object.metadata.name,
+          name,
           secret: await secretOf(context),
           ...(resource.description === undefined ? {} : { description: resource.description }),
           ...(resource.roles === undefined ? {} : { roles: resource.roles.map((name) => ({ name })) }),
@@ -178,6 +175,11 @@ export const applicationCredentialActuator: Actuator<KeystoneApplicationCredenti
       return { ...credential, user_id: userId };
     } catch (error) {
       // Retried: a role binding on the project (or the User's new password) may be on its way.
+      // Names are unique per user: a namesake not adopted is someone else's (listForAdoption).
+      if (error instanceof Conflict)
+        throw new TerminalError(
+          `User/${resource.userRef} already has an application credential named ${name} that this object did not make; name this one differently or delete that one`,
+        );
       if (error instanceof Unauthorized)
         throw new TemporaryError(
           `User/${resource.userRef} cannot get a token on Project/${resource.projectRef} with its password; it needs a role on the project`,
