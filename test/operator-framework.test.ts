@@ -367,6 +367,60 @@ describe('the operator framework with the Network actuator', () => {
     expect(await networkInCloud(recovered.status?.id as string)).toMatchObject({ name: 'bad-credentials' });
   });
 
+  it('an object whose cloud is gone for good leaves once onDelete is detach, the resource left alone', async () => {
+    const yaml = (url: string) =>
+      bed
+        .cloudsYaml({ username: 'admin', password: 'admin-secret', project: 'admin' })
+        .replace(live.front.url, url);
+    const secret = async (url: string) =>
+      kubectl(
+        ['apply', '-f', '-'],
+        (
+          await kubectl([
+            'create',
+            'secret',
+            'generic',
+            'vanishing',
+            '-n',
+            namespace,
+            `--from-literal=clouds.yaml=${yaml(url)}`,
+            '--dry-run=client',
+            '-o',
+            'yaml',
+          ])
+        ).stdout,
+      );
+    await secret(live.front.url);
+    await apply('stranded', {
+      cloudCredentialsRef: { secretName: 'vanishing', cloudName: 'overcast' },
+      resource: {},
+    });
+    const id = (await settled('stranded')).status?.id as string;
+    // The cloud goes away: the deletion cannot reach it and the finalizer holds the object.
+    await secret('http://127.0.0.1:9');
+    await kubectl(['delete', 'networks.openstack.overcast.dev', 'stranded', '-n', namespace, '--wait=false']);
+    await vi.waitFor(
+      async () =>
+        expect(condition(await getNetwork('stranded'), 'Progressing')?.reason).toBe('TransientError'),
+      { timeout: 30_000, interval: 250 },
+    );
+    await kubectl([
+      'patch',
+      'networks.openstack.overcast.dev',
+      'stranded',
+      '-n',
+      namespace,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { managedOptions: { onDelete: 'detach' } } }),
+    ]);
+    await vi.waitFor(async () => expect(await getNetwork('stranded')).toBeUndefined(), {
+      timeout: 30_000,
+      interval: 250,
+    });
+    expect(await networkInCloud(id)).toMatchObject({ name: 'stranded' });
+  });
+
   it('deletes the network with the object', async () => {
     const id = (await getNetwork('nebula-net'))?.status?.id as string;
     await bed.remove('Network', 'nebula-net');
