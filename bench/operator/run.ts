@@ -287,6 +287,8 @@ interface OperatorResult {
   }[];
   reconciles: Record<string, number>;
   reconcileErrors: Record<string, number>;
+  /** Mean time of one reconcile, by kind (its /metrics histogram's sum over count). */
+  meanReconcileSeconds: Record<string, number>;
   cpu: CpuByRole;
   otherCores: number;
   quiet: boolean;
@@ -306,6 +308,16 @@ async function scrapeCounters(probesUrl: string, name: string): Promise<Record<s
     counters[labels] = Number(match[2]);
   }
   return counters;
+}
+
+/** The counters this benchmark reads from the operator's /metrics. */
+async function scrapeMetrics(probesUrl: string) {
+  return {
+    reconciles: await scrapeCounters(probesUrl, 'overcast_operator_reconciles_total'),
+    errors: await scrapeCounters(probesUrl, 'overcast_operator_reconcile_errors_total'),
+    durationSum: await scrapeCounters(probesUrl, 'overcast_operator_reconcile_duration_seconds_sum'),
+    durationCount: await scrapeCounters(probesUrl, 'overcast_operator_reconcile_duration_seconds_count'),
+  };
 }
 
 const subtractCounters = (before: Record<string, number>, after: Record<string, number>) =>
@@ -434,8 +446,7 @@ async function runOperator(kubernetes: Kubernetes): Promise<OperatorResult> {
     const rssAtRest = await rssBytes([pid]);
 
     const gotQuiet = await quiet('operator');
-    const reconcilesBefore = await scrapeCounters(operator.probesUrl, 'overcast_operator_reconciles_total');
-    const errorsBefore = await scrapeCounters(operator.probesUrl, 'overcast_operator_reconcile_errors_total');
+    const metricsBefore = await scrapeMetrics(operator.probesUrl);
     const cpuBefore = await cpuByRole(cloud.overcast, pid);
     const customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
     const objects = objectsToApply();
@@ -489,13 +500,15 @@ async function runOperator(kubernetes: Kubernetes): Promise<OperatorResult> {
     });
     const cpu = cpuSpent(cpuBefore, await cpuByRole(cloud.overcast, pid));
     const rssPeak = await peakRssBytes([pid]);
-    const reconciles = subtractCounters(
-      reconcilesBefore,
-      await scrapeCounters(operator.probesUrl, 'overcast_operator_reconciles_total'),
-    );
-    const reconcileErrors = subtractCounters(
-      errorsBefore,
-      await scrapeCounters(operator.probesUrl, 'overcast_operator_reconcile_errors_total'),
+    const metricsAfter = await scrapeMetrics(operator.probesUrl);
+    const during = (name: keyof typeof metricsAfter) =>
+      subtractCounters(metricsBefore[name], metricsAfter[name]);
+    const reconciles = during('reconciles');
+    const reconcileErrors = during('errors');
+    const durationCount = during('durationCount');
+    const durationSum = during('durationSum');
+    const meanReconcileSeconds = Object.fromEntries(
+      Object.entries(durationCount).map(([labels, n]) => [labels, (durationSum[labels] ?? 0) / n]),
     );
     const stuck = [...watcher.latest]
       .filter(([key]) => !watcher.available.has(key))
@@ -510,6 +523,7 @@ async function runOperator(kubernetes: Kubernetes): Promise<OperatorResult> {
       byKind,
       reconciles,
       reconcileErrors,
+      meanReconcileSeconds,
       cpu,
       otherCores: shares.otherCores,
       quiet: gotQuiet,
@@ -674,7 +688,11 @@ if (peerOk) {
 }
 if (operatorOk) {
   report.push(
-    `operator: creates in the Kubernetes API took ${round3(operatorOk.applySeconds)} s (${applyConcurrency} at a time); reconciles ${failuresText(operatorOk.reconciles)}; reconcile errors ${failuresText(operatorOk.reconcileErrors)}`,
+    `operator: creates in the Kubernetes API took ${round3(operatorOk.applySeconds)} s (${applyConcurrency} at a time); reconciles ${failuresText(operatorOk.reconciles)}; reconcile errors ${failuresText(operatorOk.reconcileErrors)}; mean reconcile ${
+      Object.entries(operatorOk.meanReconcileSeconds)
+        .map(([labels, seconds]) => `${labels} ${round3(seconds * 1000)} ms`)
+        .join(', ') || '-'
+    }`,
     `operator: in the cloud after: ${operatorOk.inCloud.networks} networks, ${operatorOk.inCloud.subnets} subnets; api-server peak RSS ${megabytes(operatorOk.apiServerPeakRss)} MB; CPU seconds: operator ${operatorOk.cpu.operator.toFixed(1)}, api-server ${operatorOk.cpu.apiServer.toFixed(1)}, kube-apiserver + etcd + controller-manager ${operatorOk.cpu.kubernetes.toFixed(1)}`,
   );
   report.push(
