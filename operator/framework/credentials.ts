@@ -26,6 +26,8 @@ function statusCodeOf(error: unknown): number | undefined {
 export class CloudClients {
   private readonly api: CoreV1Api;
   private readonly clients = new Map<string, { secretVersion: string; client: OpenStackClient }>();
+  /** The finalizer patch in flight per Secret ("namespace/name"). */
+  private readonly holding = new Map<string, Promise<V1Secret>>();
 
   constructor(
     kubeConfig: KubeConfig,
@@ -61,7 +63,7 @@ export class CloudClients {
     let secret = await this.read(namespace, ref.secretName);
     const finalizers = secret.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER) && !secret.metadata?.deletionTimestamp)
-      secret = await this.setFinalizers(secret, [...finalizers, FINALIZER]);
+      secret = await this.hold(secret, finalizers);
     const key = `${namespace}/${ref.secretName}/${ref.cloudName}`;
     const secretVersion = secret.metadata?.resourceVersion ?? '';
     const cached = this.clients.get(key);
@@ -80,6 +82,22 @@ export class CloudClients {
     const client = new OpenStackClient(cloud, { log: this.log, ...(cacert ? { ca: cacert } : {}) });
     this.clients.set(key, { secretVersion, client });
     return client;
+  }
+
+  /**
+   * Puts the finalizer on; the objects applied together all find the Secret without it at
+   * once, so one patch is shared by all of them (separate ones would conflict, 409, and retry).
+   */
+  private hold(secret: V1Secret, finalizers: string[]): Promise<V1Secret> {
+    const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
+    let pending = this.holding.get(key);
+    if (!pending) {
+      pending = this.setFinalizers(secret, [...finalizers, FINALIZER]).finally(() =>
+        this.holding.delete(key),
+      );
+      this.holding.set(key, pending);
+    }
+    return pending;
   }
 
   /** Takes the operator's finalizer off a Secret no object uses any more; other finalizers stay. */
