@@ -55,6 +55,13 @@ export interface Observation {
   available: boolean;
   /** Why it is not available yet ("Network is BUILD"). */
   message?: string;
+  /**
+   * Available, but part of the spec waits for something no watch brings back here (a route
+   * whose next hop a Subnet naming this Router has yet to attach): Progressing stays True with
+   * this message and the object is looked at again after pollMs. Not an error, since what it
+   * waits for may itself wait for this object to be available.
+   */
+  pending?: string;
 }
 
 /**
@@ -335,29 +342,43 @@ export class Reconciler {
         'ExternalChange',
         `Imported ${this.kind} ${id} changed in the cloud: ${externalChange}`,
       );
-    await this.writeOutcome(
-      current,
-      observation.available
-        ? {
-            available: true,
-            progressing: false,
-            reason: 'Success',
-            message: externalChange
-              ? `Imported ${this.kind} changed in the cloud (${externalChange}); left as it is`
-              : // The last change reported stays until another one replaces it.
-                (this.reportedChange(current) ?? `${this.kind} is up to date`),
-            availableMessage: `${this.kind} is available`,
-          }
-        : {
-            available: false,
-            progressing: true,
-            reason: 'Progressing',
-            message: observation.message ?? `Waiting for ${this.kind} to be available`,
-          },
-      { id, resource: observation.resource, lastSyncTime: new Date().toISOString() },
-    );
-    if (!observation.available) return { kind: 'after', ms: this.options.pollMs };
+    await this.writeOutcome(current, this.outcomeOf(observation, current, externalChange), {
+      id,
+      resource: observation.resource,
+      lastSyncTime: new Date().toISOString(),
+    });
+    if (!observation.available || observation.pending) return { kind: 'after', ms: this.options.pollMs };
     return this.resync(current);
+  }
+
+  /** The conditions a pass that observed `observation` ends with. */
+  private outcomeOf(observation: Observation, object: KubeObject, externalChange: string): Outcome {
+    if (!observation.available)
+      return {
+        available: false,
+        progressing: true,
+        reason: 'Progressing',
+        message: observation.message ?? `Waiting for ${this.kind} to be available`,
+      };
+    const availableMessage = `${this.kind} is available`;
+    if (observation.pending)
+      return {
+        available: true,
+        progressing: true,
+        reason: 'Progressing',
+        message: observation.pending,
+        availableMessage,
+      };
+    return {
+      available: true,
+      progressing: false,
+      reason: 'Success',
+      message: externalChange
+        ? `Imported ${this.kind} changed in the cloud (${externalChange}); left as it is`
+        : // The last change reported stays until another one replaces it.
+          (this.reportedChange(object) ?? `${this.kind} is up to date`),
+      availableMessage,
+    };
   }
 
   /** The Progressing message that reported an imported resource's last change in the cloud. */

@@ -4,7 +4,6 @@
 import { BadRequest } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Router } from '../crds/network.js';
-import { TemporaryError } from '../framework/errors.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
 import {
   changedFields,
@@ -42,6 +41,8 @@ export interface NeutronRouter {
 export interface ObservedRouter {
   router: NeutronRouter;
   interfaceSubnetIds: string[];
+  /** Why the spec's routes are not on the router yet (set by update; each pass reads afresh). */
+  routesWaiting?: string;
 }
 
 type RouterSpec = KindSpec<typeof Router>;
@@ -194,20 +195,22 @@ export const routerActuator: Actuator<ObservedRouter> = {
         ...(gateway === undefined ? {} : { external_gateway_info: gateway }),
       });
     // Routes on their own: one whose next hop is on no subnet of the router yet is refused
-    // until a Subnet naming this router is attached, which the other changes need not wait for.
+    // until a Subnet naming this router is attached. That Subnet waits for the Router to be
+    // available, so the router is (it can be used) and the routes are pending, not an error.
     if (routes !== undefined) {
       try {
         router = await putRouter(context, router.id, { routes });
       } catch (error) {
         if (
-          error instanceof BadRequest &&
-          error.type === 'InvalidRoutes' &&
-          /not connected/.test(error.message)
+          !(
+            error instanceof BadRequest &&
+            error.type === 'InvalidRoutes' &&
+            /not connected/.test(error.message)
+          )
         )
-          throw new TemporaryError(
-            `Routes wait for a subnet with their next hop on the router: ${error.message}`,
-          );
-        throw error;
+          throw error;
+        // On `current` too: a pass that changed nothing else observes it (update returns undefined).
+        current.routesWaiting = `Routes wait for a subnet with their next hop on the router: ${error.message}`;
       }
     }
     return router === current.router ? undefined : { ...current, router };
@@ -219,7 +222,7 @@ export const routerActuator: Actuator<ObservedRouter> = {
     await ifFound(neutron(context).delete(`/routers/${current.router.id}`));
   },
 
-  observe({ router, interfaceSubnetIds }) {
+  observe({ router, interfaceSubnetIds, routesWaiting }) {
     const info = router.external_gateway_info;
     const resource = {
       name: router.name,
@@ -245,6 +248,7 @@ export const routerActuator: Actuator<ObservedRouter> = {
       resource: JSON.parse(JSON.stringify(resource)),
       available: router.status === 'ACTIVE',
       message: `Router is ${router.status ?? 'in an unknown state'}`,
+      ...(routesWaiting ? { pending: routesWaiting } : {}),
     };
   },
 };
