@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatewayAddress, type NeutronSubnet, type SubnetResource, subnetChanges } from './subnet.js';
+import { gatewayAddress, inCidr, type NeutronSubnet, type SubnetResource, subnetChanges } from './subnet.js';
 
 const subnet: NeutronSubnet = {
   id: 's1',
@@ -98,5 +98,14 @@ describe('subnetChanges', () => {
     expect(
       subnetChanges(resource({ name: 'web', dnsNameservers: ['10.0.0.54', '10.0.0.53'] }), 'web', current),
     ).toEqual({ dns_nameservers: ['10.0.0.54', '10.0.0.53'] });
+  });
+});
+
+describe('inCidr', () => {
+  it('holds for addresses of the block in either family, whatever their spelling', () => {
+    expect(inCidr('10.40.0.9', '10.40.0.0/24')).toBe(true);
+    expect(inCidr('10.41.0.9', '10.40.0.0/24')).toBe(false);
+    expect(inCidr('2001:DB8:50::9', '2001:db8:50::/64')).toBe(true);
+    expect(inCidr('10.40.0.9', '2001:db8:50::/64')).toBe(false);
   });
 });

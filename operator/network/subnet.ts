@@ -4,9 +4,11 @@
 // {subnet_id} makes; interfaces on other addresses (added by port) are not the Subnet's to
 // describe and are left alone.
 import {
+  cidrContains,
   defaultGateway,
   formatAddress,
   formatCidr,
+  parseAddress,
   parseCidr,
 } from '../../api-server/network/core/addresses.js';
 import type { KindSpec } from '../crds/convention.js';
@@ -23,6 +25,7 @@ import {
   type NeutronPort,
   neutron,
   projectIdOf,
+  type Route,
   referenced,
   routerInterfaces,
   routeSet,
@@ -125,8 +128,28 @@ const onGateway = (port: NeutronPort, subnet: NeutronSubnet) =>
       canonicalAddress(fixed.ip_address) === canonicalAddress(subnet.gateway_ip ?? ''),
   );
 
-const detach = (context: ActuatorContext, port: NeutronPort) =>
-  ifFound(neutron(context).put(`/routers/${port.device_id}/remove_router_interface`, { port_id: port.id }));
+/** Whether `address` lies in `cidr` (both as Neutron spells them). */
+export function inCidr(address: string, cidr: string): boolean {
+  const block = parseCidr(cidr);
+  const parsed = parseAddress(address);
+  return parsed?.version === block.version && cidrContains(block, parsed.value);
+}
+
+/**
+ * Takes the subnet off the router of `port`. Neutron refuses while a route of the router has
+ * its next hop on the subnet (RouterInterfaceInUseByRoute), and such a route cannot work
+ * without it: those routes go first (a Router object naming one shows it pending until a
+ * subnet with that next hop is attached again), or a topology deleted at once would wait
+ * forever, the Router held by this Subnet and this Subnet by the Router's route.
+ */
+async function detach(context: ActuatorContext, port: NeutronPort, subnet: NeutronSubnet): Promise<void> {
+  const path = `/routers/${port.device_id}`;
+  const router = (await ifFound(neutron(context).get<{ router: { routes?: Route[] } }>(path)))?.body.router;
+  const routes = router?.routes ?? [];
+  const kept = routes.filter((route) => !inCidr(route.nexthop, subnet.cidr));
+  if (kept.length < routes.length) await neutron(context).put(path, { router: { routes: kept } });
+  await ifFound(neutron(context).put(`${path}/remove_router_interface`, { port_id: port.id }));
+}
 
 export const subnetActuator: Actuator<NeutronSubnet> = {
   kind: Subnet,
@@ -220,7 +243,7 @@ export const subnetActuator: Actuator<NeutronSubnet> = {
     const leaving = interfaces.filter(
       (port) => onGateway(port, current) && (port.device_id !== routerId || 'gateway_ip' in changes),
     );
-    for (const port of leaving) await detach(context, port);
+    for (const port of leaving) await detach(context, port, current);
     interfaces = interfaces.filter((port) => !leaving.includes(port));
     let subnet = current;
     if (Object.keys(changes).length > 0)
@@ -237,7 +260,7 @@ export const subnetActuator: Actuator<NeutronSubnet> = {
     // Neutron refuses to delete a subnet a router is on: the interface routerRef made goes
     // first. One someone added on another address keeps the subnet (a 409, retried).
     for (const port of await interfacesOn(context, current))
-      if (onGateway(port, current)) await detach(context, port);
+      if (onGateway(port, current)) await detach(context, port, current);
     await ifFound(neutron(context).delete(`/subnets/${current.id}`));
   },
 
