@@ -9,9 +9,9 @@
 import { Conflict, Unauthorized } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { ApplicationCredential, type User } from '../crds/identity.js';
+import { dependencyId, ifFound, referenced } from '../framework/actuator-helpers.js';
 import { TemporaryError, TerminalError } from '../framework/errors.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { dependencyId, ifFound, referenced } from '../network/neutron.js';
 import { keystone, utcTimestamp } from './keystone.js';
 import { passwordOf } from './user.js';
 

@@ -4,9 +4,9 @@
 import { EndpointNotFound, NotFound } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Project } from '../crds/identity.js';
+import { changedFields, dependencyId, ifFound, matchesFilter } from '../framework/actuator-helpers.js';
 import { TerminalError } from '../framework/errors.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { changedFields, dependencyId, ifFound, matchesFilter } from '../network/neutron.js';
 import {
   credentialsDomainId,
   groupIdNamed,

@@ -10,8 +10,8 @@
 import { Unauthorized } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { User } from '../crds/identity.js';
+import { changedFields, dependencyId, ifFound, referenced } from '../framework/actuator-helpers.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { changedFields, dependencyId, ifFound, referenced } from '../network/neutron.js';
 import { credentialsDomainId, type KeystoneUser, keystone, utcTimestamp } from './keystone.js';
 
 type UserSpec = KindSpec<typeof User>;

@@ -5,6 +5,7 @@
 import { NotFound } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Image } from '../crds/image.js';
+import { ifFound } from '../framework/actuator-helpers.js';
 import { TerminalError } from '../framework/errors.js';
 import type { Actuator, ActuatorContext, Dependency } from '../framework/reconciler.js';
 import {
@@ -81,12 +82,7 @@ export const imageActuator: Actuator<GlanceImage> = {
   idOf: (found) => found.id,
 
   async getById(context, id) {
-    try {
-      return (await glance(context).get<GlanceImage>(imagePath(id))).body;
-    } catch (error) {
-      if (error instanceof NotFound) return undefined;
-      throw error;
-    }
+    return (await ifFound(glance(context).get<GlanceImage>(imagePath(id))))?.body;
   },
 
   async listForAdoption(context) {

@@ -2,15 +2,9 @@
 // (operator/framework/reconciler.ts) calls it; every method keeps that contract.
 import type { KindSpec } from '../crds/convention.js';
 import { Network } from '../crds/network.js';
+import { changedFields, ifFound, referenced } from '../framework/actuator-helpers.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import {
-  changedFields,
-  creationProjectId,
-  ifFound,
-  neutron as network,
-  projectIdOf,
-  referenced,
-} from './neutron.js';
+import { creationProjectId, neutron as network, projectIdOf } from './neutron.js';
 
 /** A network as Neutron's API shows it. */
 export interface NeutronNetwork {

@@ -10,19 +10,11 @@
 import { HttpError } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { FloatingIP } from '../crds/network.js';
+import { dependencyId, ifFound, matchesFilter, referenced } from '../framework/actuator-helpers.js';
 import { TemporaryError } from '../framework/errors.js';
 import type { KubeObject } from '../framework/informer.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import {
-  canonicalAddress,
-  creationProjectId,
-  dependencyId,
-  ifFound,
-  matchesFilter,
-  neutron,
-  projectIdOf,
-  referenced,
-} from './neutron.js';
+import { canonicalAddress, creationProjectId, neutron, projectIdOf } from './neutron.js';
 
 /** A floating IP as Neutron's API shows it. */
 export interface NeutronFloatingIP {

@@ -3,20 +3,16 @@
 // pairs. Every mutable field is reconciled by one PUT of what differs.
 import type { KindSpec } from '../crds/convention.js';
 import { Port } from '../crds/network.js';
-import { jsonEqual } from '../framework/diff.js';
-import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
 import {
-  canonicalAddress,
   changedFields,
-  creationProjectId,
   dependencyId,
   ifFound,
   matchesFilter,
-  type NeutronPort,
-  neutron,
-  projectIdOf,
   referenced,
-} from './neutron.js';
+} from '../framework/actuator-helpers.js';
+import { jsonEqual } from '../framework/diff.js';
+import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
+import { canonicalAddress, creationProjectId, type NeutronPort, neutron, projectIdOf } from './neutron.js';
 
 type PortSpec = KindSpec<typeof Port>;
 type PortResource = NonNullable<PortSpec['resource']>;

@@ -4,19 +4,15 @@
 import { BadRequest } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Router } from '../crds/network.js';
-import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
 import {
   changedFields,
-  creationProjectId,
   dependencyId,
   ifFound,
   matchesFilter,
-  neutron,
-  projectIdOf,
   referenced,
-  routerInterfaces,
-  routeSet,
-} from './neutron.js';
+} from '../framework/actuator-helpers.js';
+import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
+import { creationProjectId, neutron, projectIdOf, routerInterfaces, routeSet } from './neutron.js';
 
 export interface ExternalGatewayInfo {
   network_id: string;

@@ -3,16 +3,9 @@
 // the spec's list (security-group-rules.ts), so those egress rules go unless listed.
 import type { KindSpec } from '../crds/convention.js';
 import { SecurityGroup } from '../crds/network.js';
+import { changedFields, ifFound, matchesFilter, referenced } from '../framework/actuator-helpers.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import {
-  changedFields,
-  creationProjectId,
-  ifFound,
-  matchesFilter,
-  neutron as network,
-  projectIdOf,
-  referenced,
-} from './neutron.js';
+import { creationProjectId, neutron as network, projectIdOf } from './neutron.js';
 import { diffRules, type NeutronRule, ruleBody, type WantedRule } from './security-group-rules.js';
 
 /** A security group as Neutron's API shows it. */

@@ -13,20 +13,22 @@ import {
 } from '../../api-server/network/core/addresses.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Subnet } from '../crds/network.js';
-import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
 import {
-  canonicalAddress,
   changedFields,
-  creationProjectId,
   dependencyId,
   getOrUndefined,
   ifFound,
   matchesFilter,
+  referenced,
+} from '../framework/actuator-helpers.js';
+import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
+import {
+  canonicalAddress,
+  creationProjectId,
   type NeutronPort,
   neutron,
   projectIdOf,
   type Route,
-  referenced,
   routerInterfaces,
   routeSet,
 } from './neutron.js';
