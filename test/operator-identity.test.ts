@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type OpenStackClient, Unauthorized } from '../lib/openstack/index.js';
 import {
   condition,
-  type OpenStackObject,
+  type Json,
   type OperatorTestbed,
+  resourceCalls,
   startOperatorTestbed,
 } from './harness/operator.js';
 
@@ -20,28 +21,8 @@ let memberRoleId: string;
 let readerRoleId: string;
 
 const keystone = () => cloud.service('identity');
-// biome-ignore lint/suspicious/noExplicitAny: Keystone's JSON
-type Json = any;
 
-async function post(path: string, key: string, body: Record<string, unknown>): Promise<Json> {
-  return (await keystone().post<Json>(path, { [key]: body })).body[key];
-}
-
-async function show(path: string, key: string): Promise<Json | undefined> {
-  const response = await keystone()
-    .get<Json>(path)
-    .catch((error: { status?: number }) => {
-      if (error.status === 404) return undefined;
-      throw error;
-    });
-  return response?.body[key];
-}
-
-async function list(path: string, key: string, query: Record<string, string>): Promise<Json[]> {
-  const found: Json[] = [];
-  for await (const item of keystone().list<Json>(path, key, { query })) found.push(item);
-  return found;
-}
+const { post, show, list } = resourceCalls(keystone);
 
 /** The project's direct grants as "user/<id>/<role id>" and "group/<id>/<role id>". */
 async function grantsOn(projectId: string): Promise<string[]> {
@@ -54,26 +35,6 @@ async function grantsOn(projectId: string): Promise<string[]> {
     )
     .sort();
 }
-
-/** Waits until `check` passes on the object (it throws while it does not). */
-function until<T>(kind: string, name: string, check: (object: OpenStackObject) => T, timeout = 30_000) {
-  return vi.waitFor(
-    async () => {
-      const object = await bed.get(kind, name);
-      if (!object) throw new Error(`${kind}/${name} not there`);
-      return check(object);
-    },
-    { timeout, interval: 250 },
-  );
-}
-
-const progressing = (kind: string, name: string, reason: string, status = 'False') =>
-  until(kind, name, (object) => {
-    expect(condition(object, 'Progressing')).toMatchObject({ status, reason });
-    return object;
-  });
-
-const reasonsOf = async (name: string) => (await bed.eventsOf(name)).map((event) => event.reason);
 
 /** Creates or replaces a Secret of the namespace holding `data`. */
 async function secret(name: string, data: Record<string, string>): Promise<void> {
@@ -135,7 +96,7 @@ describe('Project', () => {
       enabled: true,
       tags: [],
     });
-    expect(await reasonsOf('minimal')).toContain('Created');
+    expect(await bed.reasonsOf('minimal')).toContain('Created');
   });
 
   it('create-full: every field, role bindings for a User object, a user and a group, and the network quota', async () => {
@@ -197,14 +158,14 @@ describe('Project', () => {
       security_group_rule: 30,
     });
     // The grants were made at create: no Updated Event for them.
-    expect(await reasonsOf('full')).toEqual(['Created']);
+    expect(await bed.reasonsOf('full')).toEqual(['Created']);
   });
 
   it('compute quotas this cloud does not serve are InvalidConfiguration in plain words; the network quota still applies', async () => {
     await bed.apply('Project', 'compute-quota', {
       resource: { quota: { instances: 2, cores: 4, networks: 7 } },
     });
-    const object = await progressing('Project', 'compute-quota', 'InvalidConfiguration');
+    const object = await bed.progressing('Project', 'compute-quota', 'InvalidConfiguration');
     expect(condition(object, 'Progressing')?.message).toBe(
       "This cloud's compute service does not serve quotas (os-quota-sets), so quota.instances, quota.cores and quota.ramMegabytes cannot be set; remove them (the network quotas are set)",
     );
@@ -231,7 +192,7 @@ describe('Project', () => {
         roleBindings: [{ role: 'reader', user: bob.name }],
       },
     });
-    await until('Project', 'changing', (object) => {
+    await bed.until('Project', 'changing', (object) => {
       expect(object.status?.resource).toMatchObject({ description: 'after', tags: ['changed'] });
       expect(condition(object, 'Available')?.observedGeneration).toBe(object.metadata.generation);
     });
@@ -240,7 +201,7 @@ describe('Project', () => {
     expect(updated?.message).toContain('resource.description');
     // Bob's binding goes: the grant was there before the operator, so it stays.
     await bed.apply('Project', 'changing', { resource: { description: 'after', tags: ['changed'] } });
-    await until('Project', 'changing', (object) =>
+    await bed.until('Project', 'changing', (object) =>
       expect(condition(object, 'Available')?.observedGeneration).toBe(object.metadata.generation),
     );
     expect(await grantsOn(id)).toEqual([`user/${bob.id}/${readerRoleId}`]);
@@ -263,7 +224,7 @@ describe('Project', () => {
     await bed.apply('Project', 'waiting', {
       resource: { roleBindings: [{ role: 'member', userRef: 'late' }] },
     });
-    const waiting = await progressing('Project', 'waiting', 'WaitingForDependency', 'True');
+    const waiting = await bed.progressing('Project', 'waiting', 'WaitingForDependency', 'True');
     expect(condition(waiting, 'Progressing')?.message).toBe('Waiting for User/late to be available');
     await bed.apply('User', 'late', { resource: {} });
     const id = (await bed.available('Project', 'waiting')).status?.id as string;
@@ -278,7 +239,7 @@ describe('Project', () => {
     await bed.apply('Project', 'crashed', { resource: { name } });
     const object = await bed.available('Project', 'crashed');
     expect(object.status?.id).toBe(leftBehind.id);
-    expect(await reasonsOf('crashed')).toEqual(['Adopted']);
+    expect(await bed.reasonsOf('crashed')).toEqual(['Adopted']);
     expect(await show(`/projects/${trap.id}`, 'project')).toBeDefined();
   });
 
@@ -315,7 +276,7 @@ describe('Project', () => {
       managementPolicy: 'unmanaged',
       import: { filter: { tags: [`twins-${bed.namespace}`] } },
     });
-    const ambiguous = await progressing('Project', 'ambiguous', 'InvalidConfiguration');
+    const ambiguous = await bed.progressing('Project', 'ambiguous', 'InvalidConfiguration');
     expect(condition(ambiguous, 'Progressing')?.message).toBe(
       '2 Projects match the import filter; it must match exactly one',
     );
@@ -323,7 +284,7 @@ describe('Project', () => {
       managementPolicy: 'unmanaged',
       import: { id: '0123456789abcdef0123456789abcdef' },
     });
-    const missing = await progressing('Project', 'missing', 'InvalidConfiguration');
+    const missing = await bed.progressing('Project', 'missing', 'InvalidConfiguration');
     expect(condition(missing, 'Progressing')?.message).toBe(
       'No Project has the ID 0123456789abcdef0123456789abcdef',
     );
@@ -333,13 +294,13 @@ describe('Project', () => {
     await bed.apply('Project', 'vanishing', { resource: {}, resyncPeriod: '2s' });
     const first = (await bed.available('Project', 'vanishing')).status?.id as string;
     await keystone().delete(`/projects/${first}`);
-    const again = await until('Project', 'vanishing', (object) => {
+    const again = await bed.until('Project', 'vanishing', (object) => {
       expect(object.status?.id).not.toBe(first);
       expect(condition(object, 'Available')?.status).toBe('True');
       return object.status?.id as string;
     });
     expect(await show(`/projects/${again}`, 'project')).toMatchObject({ name: 'vanishing' });
-    expect(await reasonsOf('vanishing')).toContain('ExternalDeletion');
+    expect(await bed.reasonsOf('vanishing')).toContain('ExternalDeletion');
 
     const target = await post('/projects', 'project', { name: `gone-${bed.namespace}` });
     await bed.apply('Project', 'gone', {
@@ -349,7 +310,7 @@ describe('Project', () => {
     });
     await bed.available('Project', 'gone');
     await keystone().delete(`/projects/${target.id}`);
-    const gone = await progressing('Project', 'gone', 'UnrecoverableError');
+    const gone = await bed.progressing('Project', 'gone', 'UnrecoverableError');
     expect(condition(gone, 'Available')?.status).toBe('False');
   });
 
@@ -428,7 +389,7 @@ describe('User', () => {
     expect(await tokenFor('password', { user_id: id, password: 'first-password-1' })).toMatchObject({
       userId: id,
     });
-    expect(await reasonsOf('full-user')).toEqual(['Created']);
+    expect(await bed.reasonsOf('full-user')).toEqual(['Created']);
   });
 
   it('update: email and description change with an Updated Event; a new password in the Secret is set on resync', async () => {
@@ -446,7 +407,7 @@ describe('User', () => {
       },
       resyncPeriod: '2s',
     });
-    await until('User', 'rotating', (object) =>
+    await bed.until('User', 'rotating', (object) =>
       expect(object.status?.resource).toMatchObject({ email: 'new@example.org', description: 'changed' }),
     );
     expect(await show(`/users/${id}`, 'user')).toMatchObject({
@@ -477,13 +438,13 @@ describe('User', () => {
     const trap = await post('/users', 'user', { name, domain_id: otherDomainId });
     await bed.apply('User', 'crashed-user', { resource: { name } });
     expect((await bed.available('User', 'crashed-user')).status?.id).toBe(leftBehind.id);
-    expect(await reasonsOf('crashed-user')).toEqual(['Adopted']);
+    expect(await bed.reasonsOf('crashed-user')).toEqual(['Adopted']);
     expect(await show(`/users/${trap.id}`, 'user')).toBeDefined();
   });
 
   it('dependency: a user whose default project is not there yet waits for it, in plain words', async () => {
     await bed.apply('User', 'homeless', { resource: { defaultProjectRef: 'late-home' } });
-    const waiting = await progressing('User', 'homeless', 'WaitingForDependency', 'True');
+    const waiting = await bed.progressing('User', 'homeless', 'WaitingForDependency', 'True');
     expect(condition(waiting, 'Progressing')?.message).toBe('Waiting for Project/late-home to be available');
     await bed.apply('Project', 'late-home', { resource: {} });
     const object = await bed.available('User', 'homeless');
@@ -511,14 +472,16 @@ describe('User', () => {
       import: { filter: { name } },
     });
     expect(
-      condition(await progressing('User', 'ambiguous-user', 'InvalidConfiguration'), 'Progressing')?.message,
+      condition(await bed.progressing('User', 'ambiguous-user', 'InvalidConfiguration'), 'Progressing')
+        ?.message,
     ).toBe('2 Users match the import filter; it must match exactly one');
     await bed.apply('User', 'missing-user', {
       managementPolicy: 'unmanaged',
       import: { id: 'no-such-user' },
     });
     expect(
-      condition(await progressing('User', 'missing-user', 'InvalidConfiguration'), 'Progressing')?.message,
+      condition(await bed.progressing('User', 'missing-user', 'InvalidConfiguration'), 'Progressing')
+        ?.message,
     ).toBe('No User has the ID no-such-user');
   });
 
@@ -530,12 +493,12 @@ describe('User', () => {
     });
     const first = (await bed.available('User', 'vanishing-user')).status?.id as string;
     await keystone().delete(`/users/${first}`);
-    const again = await until('User', 'vanishing-user', (object) => {
+    const again = await bed.until('User', 'vanishing-user', (object) => {
       expect(object.status?.id).not.toBe(first);
       return object.status?.id as string;
     });
     expect(await tokenFor('password', { user_id: again, password: 'vanishing-password-1' })).toBeDefined();
-    expect(await reasonsOf('vanishing-user')).toContain('ExternalDeletion');
+    expect(await bed.reasonsOf('vanishing-user')).toContain('ExternalDeletion');
 
     const target = await post('/users', 'user', { name: `gone-user-${bed.namespace}` });
     await bed.apply('User', 'gone-user', {
@@ -545,7 +508,7 @@ describe('User', () => {
     });
     await bed.available('User', 'gone-user');
     await keystone().delete(`/users/${target.id}`);
-    await progressing('User', 'gone-user', 'UnrecoverableError');
+    await bed.progressing('User', 'gone-user', 'UnrecoverableError');
   });
 
   it('resync: an email and a password changed behind the operator are put back with 2s, left with 0s', async () => {
@@ -682,9 +645,9 @@ describe('ApplicationCredential', () => {
     expect((await bed.available('ApplicationCredential', 'crashed-credential')).status?.id).toBe(
       leftBehind.id,
     );
-    expect(await reasonsOf('crashed-credential')).toEqual(['Adopted']);
+    expect(await bed.reasonsOf('crashed-credential')).toEqual(['Adopted']);
     await bed.apply('ApplicationCredential', 'foreign', resource('foreign-credential'));
-    const refused = await progressing('ApplicationCredential', 'foreign', 'InvalidConfiguration');
+    const refused = await bed.progressing('ApplicationCredential', 'foreign', 'InvalidConfiguration');
     expect(condition(refused, 'Progressing')?.message).toBe(
       'User/owner already has an application credential named foreign-credential that this object did not make; name this one differently or delete that one',
     );
@@ -718,7 +681,7 @@ describe('ApplicationCredential', () => {
         secretRef: { secretName: 'credential-secret' },
       },
     });
-    const waiting = await progressing(
+    const waiting = await bed.progressing(
       'ApplicationCredential',
       'early-credential',
       'WaitingForDependency',
@@ -766,7 +729,7 @@ describe('ApplicationCredential', () => {
       managementPolicy: 'unmanaged',
       import: { filter: { userRef: 'owner' } },
     });
-    const ambiguous = await progressing(
+    const ambiguous = await bed.progressing(
       'ApplicationCredential',
       'ambiguous-credential',
       'InvalidConfiguration',
@@ -791,7 +754,7 @@ describe('ApplicationCredential', () => {
     });
     const first = (await bed.available('ApplicationCredential', 'vanishing-credential')).status?.id as string;
     await keystone().delete(credentialPath(first));
-    const again = await until('ApplicationCredential', 'vanishing-credential', (object) => {
+    const again = await bed.until('ApplicationCredential', 'vanishing-credential', (object) => {
       expect(object.status?.id).not.toBe(first);
       return object.status?.id as string;
     });
@@ -801,7 +764,7 @@ describe('ApplicationCredential', () => {
         application_credential_secret: 'the-credential-secret',
       }),
     ).toBeDefined();
-    expect(await reasonsOf('vanishing-credential')).toContain('ExternalDeletion');
+    expect(await bed.reasonsOf('vanishing-credential')).toContain('ExternalDeletion');
   });
 
   it("import by id looks among the credentials' own user's (Keystone finds a credential only under its user); deleted, it is UnrecoverableError", async () => {
@@ -824,12 +787,12 @@ describe('ApplicationCredential', () => {
       managementPolicy: 'unmanaged',
       import: { id: ownersId },
     });
-    const missing = await progressing('ApplicationCredential', 'not-found-by-id', 'InvalidConfiguration');
+    const missing = await bed.progressing('ApplicationCredential', 'not-found-by-id', 'InvalidConfiguration');
     expect(condition(missing, 'Progressing')?.message).toBe(
       `No ApplicationCredential has the ID ${ownersId}`,
     );
     await keystone().delete(`/users/${adminId}/application_credentials/${own.id}`);
-    await progressing('ApplicationCredential', 'credential-by-id', 'UnrecoverableError');
+    await bed.progressing('ApplicationCredential', 'credential-by-id', 'UnrecoverableError');
   });
 
   it('deleting a managed credential deletes it from the cloud', async () => {

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OpenStackClient } from '../lib/openstack/index.js';
 import {
   condition,
-  type OpenStackObject,
+  type Json,
   type OperatorTestbed,
+  resourceCalls,
   startOperatorTestbed,
 } from './harness/operator.js';
 
@@ -26,53 +27,8 @@ let subnetId: string;
 let otherNetworkId: string;
 
 const neutron = () => cloud.service('network');
-// biome-ignore lint/suspicious/noExplicitAny: Neutron's JSON
-type Json = any;
 
-async function post(path: string, key: string, body: Record<string, unknown>): Promise<Json> {
-  return (await neutron().post<Json>(path, { [key]: body })).body[key];
-}
-
-async function show(path: string, key: string): Promise<Json | undefined> {
-  const response = await neutron()
-    .get<Json>(path)
-    .catch((error: { status?: number }) => {
-      if (error.status === 404) return undefined;
-      throw error;
-    });
-  return response?.body[key];
-}
-
-async function list(path: string, key: string, query: Record<string, string>): Promise<Json[]> {
-  const found: Json[] = [];
-  for await (const item of neutron().list<Json>(path, key, { query })) found.push(item);
-  return found;
-}
-
-/** Waits until `check` passes on the object (it throws while it does not). */
-function until<T>(
-  kind: string,
-  name: string,
-  check: (object: OpenStackObject) => T,
-  timeout = 30_000,
-): Promise<T> {
-  return vi.waitFor(
-    async () => {
-      const object = await bed.get(kind, name);
-      if (!object) throw new Error(`${kind}/${name} not there`);
-      return check(object);
-    },
-    { timeout, interval: 250 },
-  );
-}
-
-const progressing = (kind: string, name: string, reason: string, status = 'False') =>
-  until(kind, name, (object) => {
-    expect(condition(object, 'Progressing')).toMatchObject({ status, reason });
-    return object;
-  });
-
-const reasonsOf = async (name: string) => (await bed.eventsOf(name)).map((event) => event.reason);
+const { post, show, list } = resourceCalls(neutron);
 
 async function defaultGroupId(projectId: string): Promise<string> {
   const [group] = await list('/security-groups', 'security_groups', {
@@ -126,7 +82,7 @@ describe('SecurityGroup', () => {
     expect(group).toMatchObject({ name: 'bare', project_id: adminProjectId, stateful: true });
     expect(group.security_group_rules).toEqual([]);
     expect(object.status?.resource).toMatchObject({ name: 'bare', projectId: adminProjectId, rules: [] });
-    expect(await reasonsOf('bare')).toContain('Created');
+    expect(await bed.reasonsOf('bare')).toContain('Created');
   });
 
   it('create-full: every field, rules naming the group itself and another group', async () => {
@@ -222,7 +178,7 @@ describe('SecurityGroup', () => {
         ],
       },
     });
-    await until('SecurityGroup', 'web', (object) => {
+    await bed.until('SecurityGroup', 'web', (object) => {
       expect(object.status?.resource?.description).toBe('web tier, port 80 too');
       expect(condition(object, 'Available')?.observedGeneration).toBe(object.metadata.generation);
     });
@@ -241,7 +197,7 @@ describe('SecurityGroup', () => {
     await bed.apply('SecurityGroup', 'early', {
       resource: { rules: [{ direction: 'ingress', remoteGroupRef: 'late' }] },
     });
-    const waiting = await progressing('SecurityGroup', 'early', 'WaitingForDependency', 'True');
+    const waiting = await bed.progressing('SecurityGroup', 'early', 'WaitingForDependency', 'True');
     expect(condition(waiting, 'Progressing')?.message).toBe('Waiting for SecurityGroup/late to be available');
     await bed.apply('SecurityGroup', 'late', { resource: {} });
     const lateId = (await bed.available('SecurityGroup', 'late')).status?.id;
@@ -276,7 +232,7 @@ describe('SecurityGroup', () => {
       managementPolicy: 'unmanaged',
       import: { filter: { name: 'shared-sg' } },
     });
-    const ambiguous = await progressing('SecurityGroup', 'ambiguous-sg', 'InvalidConfiguration');
+    const ambiguous = await bed.progressing('SecurityGroup', 'ambiguous-sg', 'InvalidConfiguration');
     expect(condition(ambiguous, 'Progressing')?.message).toBe(
       '2 SecurityGroups match the import filter; it must match exactly one',
     );
@@ -369,7 +325,7 @@ describe('Port', () => {
       bed.namespace,
       '--wait=false',
     ]);
-    const held = await progressing('SecurityGroup', 'full-sg', 'WaitingForDependency', 'True');
+    const held = await bed.progressing('SecurityGroup', 'full-sg', 'WaitingForDependency', 'True');
     expect(condition(held, 'Progressing')?.message).toBe('Waiting for Port/full to be deleted first');
   });
 
@@ -386,7 +342,7 @@ describe('Port', () => {
         allowedAddressPairs: [],
       },
     });
-    await until('Port', 'full', (object) => {
+    await bed.until('Port', 'full', (object) => {
       expect(object.status?.resource?.description).toBe('changed');
       expect(condition(object, 'Available')?.observedGeneration).toBe(object.metadata.generation);
     });
@@ -430,7 +386,7 @@ describe('Port', () => {
     await bed.apply('Port', 'early-port', {
       resource: { networkRef: 'late-net', securityGroupRefs: ['late-sg'] },
     });
-    const waiting = await progressing('Port', 'early-port', 'WaitingForDependency', 'True');
+    const waiting = await bed.progressing('Port', 'early-port', 'WaitingForDependency', 'True');
     expect(condition(waiting, 'Progressing')?.message).toBe('Waiting for Network/late-net to be available');
     await bed.apply('Network', 'late-net', { resource: {} });
     await bed.apply('SecurityGroup', 'late-sg', { resource: {} });
@@ -455,7 +411,7 @@ describe('Port', () => {
       managementPolicy: 'unmanaged',
       import: { filter: { name: 'shared-port' } },
     });
-    const ambiguous = await progressing('Port', 'ambiguous-port', 'InvalidConfiguration');
+    const ambiguous = await bed.progressing('Port', 'ambiguous-port', 'InvalidConfiguration');
     expect(condition(ambiguous, 'Progressing')?.message).toBe(
       '2 Ports match the import filter; it must match exactly one',
     );
@@ -502,7 +458,7 @@ describe('FloatingIP', () => {
         fixedIPAddress: '10.20.0.60',
       },
     });
-    const waiting = await progressing('FloatingIP', 'bound', 'TransientError', 'True');
+    const waiting = await bed.progressing('FloatingIP', 'bound', 'TransientError', 'True');
     expect(condition(waiting, 'Progressing')?.message).toContain(
       'Waiting for a router with a gateway on the external network to reach Port/server-port',
     );
@@ -541,7 +497,7 @@ describe('FloatingIP', () => {
         floatingIPAddress: '203.0.113.77',
       },
     });
-    await until('FloatingIP', 'bound', (object) => {
+    await bed.until('FloatingIP', 'bound', (object) => {
       expect(object.status?.resource?.description).toBe('spare');
       expect(object.status?.resource?.portId).toBeUndefined();
       expect(condition(object, 'Available')?.observedGeneration).toBe(object.metadata.generation);
@@ -550,7 +506,7 @@ describe('FloatingIP', () => {
       port_id: null,
       description: 'spare',
     });
-    expect(await reasonsOf('bound')).toContain('Updated');
+    expect(await bed.reasonsOf('bound')).toContain('Updated');
     // And bound again to a port that appears later (dependency).
     await bed.apply('FloatingIP', 'bound', {
       resource: {
@@ -562,11 +518,11 @@ describe('FloatingIP', () => {
         portRef: 'late-port',
       },
     });
-    const waiting = await progressing('FloatingIP', 'bound', 'WaitingForDependency', 'True');
+    const waiting = await bed.progressing('FloatingIP', 'bound', 'WaitingForDependency', 'True');
     expect(condition(waiting, 'Progressing')?.message).toBe('Waiting for Port/late-port to be available');
     await bed.apply('Port', 'late-port', { resource: { networkRef: 'net', projectRef: 'tenant' } });
     const lateId = (await bed.available('Port', 'late-port')).status?.id;
-    await until('FloatingIP', 'bound', (object) => expect(object.status?.resource?.portId).toBe(lateId));
+    await bed.until('FloatingIP', 'bound', (object) => expect(object.status?.resource?.portId).toBe(lateId));
   });
 
   it("adopts the address a create before a crash left (its marker), never another object's", async () => {
@@ -596,7 +552,7 @@ describe('FloatingIP', () => {
     await bed.restartOperator();
     const object = await bed.available('FloatingIP', 'crashed');
     expect(object.status?.id).toBe(leftBehind.id);
-    expect(await reasonsOf('crashed')).toEqual(['Adopted']);
+    expect(await bed.reasonsOf('crashed')).toEqual(['Adopted']);
     expect((await show(`/floatingips/${leftBehind.id}`, 'floatingip')).description).toBe('');
     expect((await show(`/floatingips/${trap.id}`, 'floatingip')).description).toBe(trap.description);
   });
@@ -620,7 +576,7 @@ describe('FloatingIP', () => {
       managementPolicy: 'unmanaged',
       import: { filter: { externalNetworkRef: 'ext' } },
     });
-    const ambiguous = await progressing('FloatingIP', 'any-fip', 'InvalidConfiguration');
+    const ambiguous = await bed.progressing('FloatingIP', 'any-fip', 'InvalidConfiguration');
     expect(condition(ambiguous, 'Progressing')?.message).toMatch(/^\d+ FloatingIPs match the import filter/);
   });
 });
@@ -671,7 +627,7 @@ describe.each(KINDS)('$kind, as every kind', ({ kind, path, key, make, resource 
     });
     expect((await bed.available(kind, `${prefix}-by-id`)).status?.id).toBe(id);
     await neutron().delete(`${path}/${id}`);
-    const broken = await progressing(kind, `${prefix}-by-id`, 'UnrecoverableError');
+    const broken = await bed.progressing(kind, `${prefix}-by-id`, 'UnrecoverableError');
     expect(condition(broken, 'Available')?.status).toBe('False');
     await bed.remove(kind, `${prefix}-by-id`);
   });
@@ -681,7 +637,7 @@ describe.each(KINDS)('$kind, as every kind', ({ kind, path, key, make, resource 
       managementPolicy: 'unmanaged',
       import: { id: '00000000-0000-4000-8000-000000000000' },
     });
-    const missing = await progressing(kind, `${prefix}-missing`, 'InvalidConfiguration');
+    const missing = await bed.progressing(kind, `${prefix}-missing`, 'InvalidConfiguration');
     expect(condition(missing, 'Progressing')?.message).toBe(
       `No ${kind} has the ID 00000000-0000-4000-8000-000000000000`,
     );
@@ -692,13 +648,13 @@ describe.each(KINDS)('$kind, as every kind', ({ kind, path, key, make, resource 
     await bed.apply(kind, `${prefix}-drift`, { resource: resource('as specified'), resyncPeriod: '2s' });
     const first = (await bed.available(kind, `${prefix}-drift`)).status?.id as string;
     await neutron().delete(`${path}/${first}`);
-    const again = await until(kind, `${prefix}-drift`, (object) => {
+    const again = await bed.until(kind, `${prefix}-drift`, (object) => {
       expect(object.status?.id).not.toBe(first);
       expect(condition(object, 'Available')?.status).toBe('True');
       return object.status?.id as string;
     });
     expect(await show(`${path}/${again}`, key)).toMatchObject({ description: 'as specified' });
-    expect(await reasonsOf(`${prefix}-drift`)).toContain('ExternalDeletion');
+    expect(await bed.reasonsOf(`${prefix}-drift`)).toContain('ExternalDeletion');
   });
 
   it('resync: a description changed behind the operator is put back with 2s, and left with 0s', async () => {

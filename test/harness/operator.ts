@@ -4,10 +4,10 @@
 // Objects are applied and read with the real kubectl, as a user would.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 import { run } from '../../lib/exec.js';
 import { createLogger } from '../../lib/log.js';
-import { OpenStackClient, parseCloudsYaml } from '../../lib/openstack/index.js';
+import { OpenStackClient, parseCloudsYaml, type ServiceClient } from '../../lib/openstack/index.js';
 import { type LiveCloud, startLiveCloud } from '../../lib/openstack/live-cloud.suite.js';
 import { GROUP, VERSION } from '../../operator/crds/convention.js';
 import { KINDS } from '../../operator/crds/kinds.js';
@@ -74,9 +74,44 @@ export interface OperatorTestbed {
   /** kubectl delete, waiting until the object is gone. */
   remove(kind: string, name: string, timeoutSeconds?: number): Promise<void>;
   eventsOf(name: string): Promise<KubeEvent[]>;
+  /** The reasons of the object's Events, oldest first. */
+  reasonsOf(name: string): Promise<string[]>;
+  /** The value `check` returns once it passes on the object (it throws while it does not). */
+  until<T>(kind: string, name: string, check: (object: OpenStackObject) => T, timeoutMs?: number): Promise<T>;
+  /** The object once its Progressing condition has `reason` and `status` (False by default). */
+  progressing(kind: string, name: string, reason: string, status?: string): Promise<OpenStackObject>;
   /** Starts the operator again (after `operator.close()`), with the same options. */
   restartOperator(): Promise<RunningOperator>;
   close(): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: an OpenStack API's JSON, as tests index into it
+export type Json = any;
+
+/**
+ * Calls on one OpenStack service, as the tests use them to look at or tamper with the cloud:
+ * the `key` member of the answer, undefined for a 404 on show, every page of a list.
+ */
+export function resourceCalls(service: () => ServiceClient) {
+  return {
+    async post(path: string, key: string, body: Record<string, unknown>): Promise<Json> {
+      return (await service().post<Json>(path, { [key]: body })).body[key];
+    },
+    async show(path: string, key: string): Promise<Json | undefined> {
+      const response = await service()
+        .get<Json>(path)
+        .catch((error: { status?: number }) => {
+          if (error.status === 404) return undefined;
+          throw error;
+        });
+      return response?.body[key];
+    },
+    async list(path: string, key: string, query: Record<string, string>): Promise<Json[]> {
+      const found: Json[] = [];
+      for await (const item of service().list<Json>(path, key, { query })) found.push(item);
+      return found;
+    },
+  };
 }
 
 const resourceOf = (kind: string) => {
@@ -232,6 +267,25 @@ export async function startOperatorTestbed(
         'json',
       ]);
       return JSON.parse(stdout).items;
+    },
+    async reasonsOf(name) {
+      return (await bed.eventsOf(name)).map((event) => event.reason);
+    },
+    until(kind, name, check, timeoutMs = 30_000) {
+      return vi.waitFor(
+        async () => {
+          const object = await bed.get(kind, name);
+          if (!object) throw new Error(`${kind}/${name} not there`);
+          return check(object);
+        },
+        { timeout: timeoutMs, interval: 250 },
+      );
+    },
+    progressing(kind, name, reason, status = 'False') {
+      return bed.until(kind, name, (object) => {
+        expect(condition(object, 'Progressing')).toMatchObject({ status, reason });
+        return object;
+      });
     },
     async restartOperator() {
       operator = await startOperator(operatorOptions, log);
