@@ -1,7 +1,7 @@
 // The operator process: connects to the Kubernetes API (a kubeconfig file, $KUBECONFIG, or
 // the in-cluster service account), proves it can talk to it, then runs the reconciler
 // framework (operator/framework) for every kind with an actuator, behind leader election.
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { KubernetesClient, type KubernetesConfig, loadKubernetesConfig } from '../lib/kubernetes/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager, type ManagerOptions } from './framework/manager.js';
 import { applicationCredentialActuator } from './identity/application-credential.js';
@@ -26,7 +26,7 @@ export interface OperatorOptions {
   /** Where /metrics, /healthz and /readyz listen; not served without it. */
   http?: ManagerOptions['http'];
   /** Settings of the framework (concurrency, resync, rate limit...) for tests and tuning. */
-  framework?: Partial<Omit<ManagerOptions, 'kubeConfig' | 'log' | 'actuators' | 'leaderElection' | 'http'>>;
+  framework?: Partial<Omit<ManagerOptions, 'kubernetes' | 'log' | 'actuators' | 'leaderElection' | 'http'>>;
 }
 
 export interface RunningOperator {
@@ -56,22 +56,18 @@ export const ACTUATORS = [
   applicationCredentialActuator,
 ];
 
-export function loadKubeConfig(options: OperatorOptions): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  const file = options.kubeconfig ?? process.env.KUBECONFIG;
-  if (file) kubeConfig.loadFromFile(file);
-  else kubeConfig.loadFromCluster();
-  return kubeConfig;
+export function loadKubeConfig(options: OperatorOptions): KubernetesConfig {
+  return loadKubernetesConfig(options.kubeconfig);
 }
 
 export async function startOperator(options: OperatorOptions, log: Logger): Promise<RunningOperator> {
-  const kubeConfig = loadKubeConfig(options);
-  const server = kubeConfig.getCurrentCluster()?.server ?? '(none)';
+  const kubernetes = new KubernetesClient(loadKubeConfig(options));
+  const server = kubernetes.server;
   let serverVersion: string;
   try {
-    const version = await kubeConfig.makeApiClient(VersionApi).getCode();
-    serverVersion = version.gitVersion;
+    serverVersion = (await kubernetes.get<{ gitVersion: string }>('/version')).gitVersion;
   } catch (err) {
+    kubernetes.close();
     throw new KubernetesUnreachable(
       `cannot reach the Kubernetes API at ${server}: ${(err as Error).message}`,
     );
@@ -79,12 +75,19 @@ export async function startOperator(options: OperatorOptions, log: Logger): Prom
   log.info({ server, serverVersion }, 'operator connected to Kubernetes');
   const manager = new Manager({
     ...options.framework,
-    kubeConfig,
+    kubernetes,
     log,
     actuators: ACTUATORS,
     leaderElection: options.leaderElection ?? { namespace: process.env.POD_NAMESPACE ?? 'default' },
     ...(options.http ? { http: options.http } : {}),
   });
   await manager.start();
-  return { serverVersion, manager, close: () => manager.stop() };
+  return {
+    serverVersion,
+    manager,
+    async close() {
+      await manager.stop();
+      kubernetes.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@
 // the cloud; deleting it deletes the network; imports find what the filter names; the watch
 // survives a real 410 Gone; the operator holds its Lease and serves its metrics.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KubernetesClient } from '../lib/kubernetes/index.js';
 import { createLogger } from '../lib/log.js';
 import type { OpenStackClient } from '../lib/openstack/index.js';
 import type { LiveCloud } from '../lib/openstack/live-cloud.suite.js';
@@ -37,7 +38,7 @@ const leaderElectionIn = (inNamespace: string) => ({
 });
 
 beforeAll(async () => {
-  const kubeConfig = loadKubeConfig({ kubeconfig: required('kubeconfig') });
+  const kubernetes = new KubernetesClient(loadKubeConfig({ kubeconfig: required('kubeconfig') }));
   bed = await startOperatorTestbed('opfw', (inNamespace) => ({
     leaderElection: { ...leaderElectionIn(inNamespace), identity: 'replica-1' },
     http: { host: '127.0.0.1', port: 0 },
@@ -45,7 +46,7 @@ beforeAll(async () => {
       // The first Network watch starts from resourceVersion 1, long out of the apiserver's
       // window: a real 410 Gone, which the informer must answer with a fresh list.
       sourceFor: (resource) => {
-        const real = customResourceSource(kubeConfig, resource);
+        const real = customResourceSource(kubernetes, resource);
         if (resource.plural !== Network.plural) return real;
         return {
           list: () => real.list(),

@@ -30,6 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { defaultCacheDir, freePort, type KitContext, startDaemon, waitUntil } from '../../lib/kit/common.js';
 import { installKubernetes, type Kubernetes, startKubernetes } from '../../lib/kit/kubernetes.js';
+import { KubernetesClient } from '../../lib/kubernetes/index.js';
 import { OpenStackClient, parseCloudsYaml } from '../../lib/openstack/index.js';
 import { GROUP, VERSION } from '../../operator/crds/convention.js';
 import { KINDS } from '../../operator/crds/kinds.js';
@@ -37,7 +38,7 @@ import { DEFAULT_RATE_LIMIT } from '../../operator/framework/backoff.js';
 import { isAvailable } from '../../operator/framework/conditions.js';
 import { customResourceSource, Informer, type KubeObject } from '../../operator/framework/informer.js';
 import { DEFAULT_CONCURRENCY } from '../../operator/framework/manager.js';
-import { ACTUATORS } from '../../operator/main.js';
+import { ACTUATORS, loadKubeConfig } from '../../operator/main.js';
 import { percentile } from '../lib/load.js';
 import { benchCommandLine, COMMON_BENCH_OPTIONS } from '../lib/options.js';
 import { buildOvercast, type OvercastServer, startOvercast } from '../lib/overcast.js';
@@ -354,7 +355,7 @@ function objectsToApply(): { plural: string; body: Record<string, unknown> }[] {
 }
 
 /** Resolves once every object is Available, or at the timeout; watches through the operator's own informer code. */
-function watchUntilAvailable(kubeConfig: KubeConfig, plurals: string[]) {
+function watchUntilAvailable(kubernetes: KubernetesClient, plurals: string[]) {
   /** "plural/name" → when it was first seen Available (performance.now()). */
   const available = new Map<string, number>();
   const latest = new Map<string, KubeObject>();
@@ -364,7 +365,7 @@ function watchUntilAvailable(kubeConfig: KubeConfig, plurals: string[]) {
   });
   const informers = plurals.map(
     (plural) =>
-      new Informer(customResourceSource(kubeConfig, { group: GROUP, version: VERSION, plural }), {
+      new Informer(customResourceSource(kubernetes, { group: GROUP, version: VERSION, plural }), {
         watchdogMs: 600_000,
         onChange(type, object) {
           if (object.metadata.namespace !== NAMESPACE || type === 'DELETED') return;
@@ -426,7 +427,10 @@ async function runOperator(kubernetes: Kubernetes): Promise<OperatorResult> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubernetes.kubeconfig);
   const plurals = withSubnets ? ['networks', 'subnets'] : ['networks'];
-  const watcher = watchUntilAvailable(kubeConfig, plurals);
+  const watcher = watchUntilAvailable(
+    new KubernetesClient(loadKubeConfig({ kubeconfig: kubernetes.kubeconfig })),
+    plurals,
+  );
   try {
     await kubernetes.kubectl(['create', 'namespace', NAMESPACE]);
     await kubernetes.kubectl([

@@ -2,13 +2,7 @@
 // `cacert`), one per Secret and cloud, rebuilt when the Secret changes. Nothing from the
 // Secret is logged or leaves this module but the client. A credentials Secret in use carries
 // the operator's finalizer, so deleting it before the objects it serves cannot strand them.
-import {
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import { KubernetesApiError, type KubernetesClient, resourcePath } from '../../lib/kubernetes/index.js';
 import type { Logger } from '../../lib/log.js';
 import { ConfigurationError, OpenStackClient, parseCloudsYaml } from '../../lib/openstack/index.js';
 import { DependencyNotReady } from './errors.js';
@@ -19,29 +13,38 @@ export interface CloudCredentialsRef {
   cloudName: string;
 }
 
-function statusCodeOf(error: unknown): number | undefined {
-  return (error as { code?: number }).code;
+/** The fields of a Secret the operator reads; `data` values are base64. */
+interface Secret {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
+  data?: Record<string, string>;
 }
 
+const isNotFound = (error: unknown) => error instanceof KubernetesApiError && error.statusCode === 404;
+
+const secretPath = (namespace: string, name: string) =>
+  resourcePath({ version: 'v1', plural: 'secrets', namespace, name });
+
 export class CloudClients {
-  private readonly api: CoreV1Api;
   private readonly clients = new Map<string, { secretVersion: string; client: OpenStackClient }>();
   /** The finalizer patch in flight per Secret ("namespace/name"). */
-  private readonly holding = new Map<string, Promise<V1Secret>>();
+  private readonly holding = new Map<string, Promise<Secret>>();
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubernetes: KubernetesClient,
     private readonly log: Logger,
-  ) {
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
-  private async read(namespace: string, secretName: string): Promise<V1Secret> {
+  private async read(namespace: string, secretName: string): Promise<Secret> {
     try {
-      return await this.api.readNamespacedSecret({ name: secretName, namespace });
+      return await this.kubernetes.get<Secret>(secretPath(namespace, secretName));
     } catch (error) {
-      if (statusCodeOf(error) === 404)
-        throw new DependencyNotReady(`Waiting for Secret/${secretName} to exist`, true);
+      if (isNotFound(error)) throw new DependencyNotReady(`Waiting for Secret/${secretName} to exist`, true);
       throw error;
     }
   }
@@ -88,7 +91,7 @@ export class CloudClients {
    * Puts the finalizer on; the objects applied together all find the Secret without it at
    * once, so one patch is shared by all of them (separate ones would conflict, 409, and retry).
    */
-  private hold(secret: V1Secret, finalizers: string[]): Promise<V1Secret> {
+  private hold(secret: Secret, finalizers: string[]): Promise<Secret> {
     const key = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
     let pending = this.holding.get(key);
     if (!pending) {
@@ -102,11 +105,11 @@ export class CloudClients {
 
   /** Takes the operator's finalizer off a Secret no object uses any more; other finalizers stay. */
   async release(namespace: string, secretName: string): Promise<void> {
-    let secret: V1Secret;
+    let secret: Secret;
     try {
-      secret = await this.api.readNamespacedSecret({ name: secretName, namespace });
+      secret = await this.kubernetes.get<Secret>(secretPath(namespace, secretName));
     } catch (error) {
-      if (statusCodeOf(error) === 404) return;
+      if (isNotFound(error)) return;
       throw error;
     }
     const finalizers = secret.metadata?.finalizers ?? [];
@@ -118,14 +121,10 @@ export class CloudClients {
   }
 
   /** With the resourceVersion read, so that a concurrent change fails (409) instead of being lost. */
-  private async setFinalizers(secret: V1Secret, finalizers: string[]): Promise<V1Secret> {
-    return this.api.patchNamespacedSecret(
-      {
-        name: secret.metadata?.name ?? '',
-        namespace: secret.metadata?.namespace ?? '',
-        body: { metadata: { finalizers, resourceVersion: secret.metadata?.resourceVersion } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  private async setFinalizers(secret: Secret, finalizers: string[]): Promise<Secret> {
+    return this.kubernetes.mergePatch<Secret>(
+      secretPath(secret.metadata?.namespace ?? '', secret.metadata?.name ?? ''),
+      { metadata: { finalizers, resourceVersion: secret.metadata?.resourceVersion } },
     );
   }
 

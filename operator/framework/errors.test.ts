@@ -1,5 +1,5 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { apiErrorOf } from '../../lib/kubernetes/errors.js';
 import {
   BadRequest,
   ConfigurationError,
@@ -66,7 +66,10 @@ describe('error classification', () => {
         'Operation cannot be fulfilled on networks.openstack.overcast.dev "a": the object has been modified',
       code: 409,
     });
-    const conflict = new ApiException(409, `HTTP-Code: 409\nBody: ${body}\nHeaders: {}`, body, {});
+    const conflict = apiErrorOf(409, body, {
+      method: 'PUT',
+      path: '/apis/openstack.overcast.dev/v1alpha1/namespaces/n/networks/a/status',
+    });
     expect(classify(conflict)).toEqual({
       reason: 'TransientError',
       retry: true,

@@ -2,7 +2,6 @@
 // backoff, and which condition reason tells the user what to do. Actuators throw what they
 // get from lib/openstack, or TerminalError/TemporaryError where only they know (a 409 that is
 // a dependency settling versus one that will never go away).
-import { ApiException } from '@kubernetes/client-node';
 import {
   BadRequest,
   ConfigurationError,
@@ -80,21 +79,7 @@ export function classify(error: unknown): Classification {
     return { reason: 'InvalidConfiguration', retry: true, message };
   // Any other 409 (a network still in use, a resource in a transitional state) settles.
   if (error instanceof Conflict) return { reason: 'TransientError', retry: true, message };
-  // The operator's own Kubernetes writes: a 409 means the object changed under the pass
-  // (read again and retry). The exception's message holds the whole response: keep its gist.
-  if (error instanceof ApiException)
-    return { reason: 'TransientError', retry: true, message: kubernetesMessage(error) };
-  // 5xx, connection failures and anything unforeseen.
+  // 5xx, connection failures, the operator's own Kubernetes writes (a KubernetesApiError: a
+  // 409 means the object changed under the pass; read again and retry) and anything unforeseen.
   return { reason: 'TransientError', retry: true, message };
-}
-
-function kubernetesMessage(error: ApiException<unknown>): string {
-  let detail: string | undefined;
-  try {
-    const body = typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
-    detail = (body as { message?: string } | undefined)?.message;
-  } catch {
-    detail = undefined;
-  }
-  return `the Kubernetes API answered ${error.code}${detail ? `: ${detail}` : ''}`;
 }

@@ -2,7 +2,7 @@
 // client-go's reflector and informer: bookmarks move the resourceVersion on without an object,
 // a 410 Gone (the version left the apiserver's window) lists again and reports what changed
 // meanwhile, and a watchdog restarts a stream that went silent without closing.
-import { CustomObjectsApi, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { type KubernetesClient, resourcePath } from '../../lib/kubernetes/index.js';
 import type { Logger } from '../../lib/log.js';
 
 export interface ObjectMeta {
@@ -59,7 +59,7 @@ export interface InformerOptions {
   onChange(type: ChangeType, object: KubeObject, old: KubeObject | undefined): void;
 }
 
-/** One line for the log: the HTTP status, or the message (an ApiException's carries its whole body). */
+/** One line for the log: the HTTP status, or the message. */
 function failureOf(error: unknown): string {
   const { statusCode, code, message } = (error ?? {}) as {
     statusCode?: number;
@@ -241,26 +241,24 @@ export const WATCH_TIMEOUT_SECONDS = 300;
 
 /** Every object of a custom resource, in all namespaces, from the Kubernetes API. */
 export function customResourceSource(
-  kubeConfig: KubeConfig,
+  kubernetes: KubernetesClient,
   resource: { group: string; version: string; plural: string },
   timeoutSeconds = WATCH_TIMEOUT_SECONDS,
 ): ListWatchSource {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const watch = new Watch(kubeConfig);
+  const path = resourcePath(resource);
   return {
     async list() {
-      const answer = (await api.listClusterCustomObject(resource)) as {
-        items: KubeObject[];
-        metadata: { resourceVersion: string };
-      };
+      const answer = await kubernetes.get<{ items: KubeObject[]; metadata: { resourceVersion: string } }>(
+        path,
+      );
       return { items: answer.items, resourceVersion: answer.metadata.resourceVersion };
     },
-    async watch(resourceVersion, onEvent, onEnd) {
-      return watch.watch(
-        `/apis/${resource.group}/${resource.version}/${resource.plural}`,
+    watch(resourceVersion, onEvent, onEnd) {
+      return kubernetes.watch(
+        path,
         { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
         (type, object) => onEvent(type, object as KubeObject),
-        (error) => onEnd(error ?? undefined),
+        onEnd,
       );
     },
   };

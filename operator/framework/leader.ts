@@ -2,7 +2,7 @@
 // renews it every retry period; another replica takes it over only once it has not been
 // renewed for the lease duration. Writes carry the resourceVersion they read, so two replicas
 // taking an expired lease at once cannot both win.
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { KubernetesApiError, type KubernetesClient, resourcePath } from '../../lib/kubernetes/index.js';
 import type { Logger } from '../../lib/log.js';
 
 export interface LeaderElectionOptions {
@@ -15,29 +15,46 @@ export interface LeaderElectionOptions {
   onStoppedLeading(): void;
 }
 
-const codeOf = (error: unknown) => (error as { code?: number }).code;
+/** The fields of a coordination.k8s.io/v1 Lease the election uses; the rest goes back as read. */
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
 
-/**
- * A Lease's times are MicroTime, which the apiserver parses only with six fractional digits;
- * client-node would send a Date with three, so the text goes through as is.
- */
-function microTime(date: Date): Date {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+const statusOf = (error: unknown) => (error instanceof KubernetesApiError ? error.statusCode : undefined);
+
+/** A Lease's times are MicroTime, which the apiserver parses only with six fractional digits. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
   private timer: NodeJS.Timeout | undefined;
   private lastRenewed = 0;
   private stopped = false;
   leading = false;
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubernetes: KubernetesClient,
     private readonly options: LeaderElectionOptions,
     private readonly log: Logger,
-  ) {
-    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+  ) {}
+
+  private path(name?: string): string {
+    const { namespace } = this.options;
+    return resourcePath({
+      group: 'coordination.k8s.io',
+      version: 'v1',
+      plural: 'leases',
+      namespace,
+      ...(name ? { name } : {}),
+    });
   }
 
   start(): void {
@@ -70,22 +87,19 @@ export class LeaderElector {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
     const nowDate = new Date();
     const now = microTime(nowDate);
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.kubernetes.get<Lease>(this.path(name));
     } catch (error) {
-      if (codeOf(error) !== 404) throw error;
-      await this.api.createNamespacedLease({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds,
-            acquireTime: now,
-            renewTime: now,
-            leaseTransitions: 0,
-          },
+      if (statusOf(error) !== 404) throw error;
+      await this.kubernetes.post(this.path(), {
+        metadata: { name, namespace },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: 0,
         },
       });
       return true;
@@ -104,9 +118,9 @@ export class LeaderElector {
       ...(mine ? {} : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
     };
     try {
-      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+      await this.kubernetes.put(this.path(name), lease);
     } catch (error) {
-      if (codeOf(error) === 409) return false;
+      if (statusOf(error) === 409) return false;
       throw error;
     }
     return true;
@@ -119,17 +133,10 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.api.readNamespacedLease({
-        name: this.options.name,
-        namespace: this.options.namespace,
-      });
+      const lease = await this.kubernetes.get<Lease>(this.path(this.options.name));
       if (lease.spec?.holderIdentity === this.options.identity) {
         lease.spec = { ...lease.spec, holderIdentity: undefined, renewTime: undefined };
-        await this.api.replaceNamespacedLease({
-          name: this.options.name,
-          namespace: this.options.namespace,
-          body: lease,
-        });
+        await this.kubernetes.put(this.path(this.options.name), lease);
       }
     } catch (error) {
       this.log.warn({ err: error }, 'could not release the leader lease');

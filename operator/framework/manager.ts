@@ -4,7 +4,7 @@
 // and the /metrics, /healthz and /readyz endpoints.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesClient } from '../../lib/kubernetes/index.js';
 import type { Logger } from '../../lib/log.js';
 import { GROUP, VERSION } from '../crds/convention.js';
 import type { BackoffOptions, RateLimitOptions } from './backoff.js';
@@ -37,7 +37,8 @@ export interface LeaderElectionSettings {
 }
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  /** The Kubernetes API; its owner closes it once the manager has stopped. */
+  kubernetes: KubernetesClient;
   log: Logger;
   // biome-ignore lint/suspicious/noExplicitAny: actuators of different resource types together
   actuators: Actuator<any>[];
@@ -93,9 +94,9 @@ export class Manager {
   private lostLease = false;
 
   constructor(private readonly options: ManagerOptions) {
-    const { kubeConfig, log } = options;
-    this.clients = new CloudClients(kubeConfig, log);
-    this.events = new EventRecorder(kubeConfig, log);
+    const { kubernetes, log } = options;
+    this.clients = new CloudClients(kubernetes, log);
+    this.events = new EventRecorder(kubernetes, log);
     this.queue = new WorkQueue((key) => this.reconcile(key), {
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
@@ -107,7 +108,7 @@ export class Manager {
       const kind = actuator.kind.kind;
       const resource = { group: GROUP, version: VERSION, plural: actuator.kind.plural };
       const source =
-        options.sourceFor?.(resource) ?? customResourceSource(kubeConfig, resource, watchTimeoutSeconds);
+        options.sourceFor?.(resource) ?? customResourceSource(kubernetes, resource, watchTimeoutSeconds);
       const informer = new Informer(source, {
         // The server closes a watch at its timeout; one still open well after that is hung.
         watchdogMs: (watchTimeoutSeconds + 30) * 1000,
@@ -118,7 +119,7 @@ export class Manager {
         {
           actuator,
           clients: this.clients,
-          writer: new ObjectWriter(kubeConfig, resource),
+          writer: new ObjectWriter(kubernetes, resource),
           events: this.events,
           log: log.child({ kind }),
           cached: (key) => informer.get(key),
@@ -136,7 +137,7 @@ export class Manager {
       options.leaderElection === false
         ? undefined
         : new LeaderElector(
-            kubeConfig,
+            kubernetes,
             {
               namespace: options.leaderElection.namespace,
               name: options.leaderElection.name ?? 'overcast-operator',
