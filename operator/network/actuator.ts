@@ -4,7 +4,7 @@ import type { KindSpec } from '../crds/convention.js';
 import { Network } from '../crds/network.js';
 import { changedFields, ifFound, referenced } from '../framework/actuator-helpers.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { creationProjectId, neutron as network, projectIdOf } from './neutron.js';
+import { creationProjectId, listMatching, neutron as network, projectIdOf } from './neutron.js';
 
 /** A network as Neutron's API shows it. */
 export interface NeutronNetwork {
@@ -62,39 +62,20 @@ export const networkActuator: Actuator<NeutronNetwork> = {
   async listForAdoption(context) {
     const resource = spec(context).resource ?? {};
     const name = resource.name ?? context.object.metadata.name;
+    // A shared or external network of another project is listed too; it is not ours to adopt.
     const projectId = await creationProjectId(context, resource.projectRef);
-    const found: NeutronNetwork[] = [];
-    for await (const candidate of network(context).list<NeutronNetwork>('/networks', 'networks', {
-      query: { name, project_id: projectId },
-    })) {
-      // A shared or external network of another project is listed too; it is not ours to adopt.
-      if (candidate.name === name && (projectId === undefined || candidate.project_id === projectId))
-        found.push(candidate);
-    }
-    return found;
+    return listMatching<NeutronNetwork>(context, 'networks', { name, project_id: projectId });
   },
 
   async listForImport(context) {
     const filter = spec(context).import?.filter ?? {};
-    const found: NeutronNetwork[] = [];
-    for await (const candidate of network(context).list<NeutronNetwork>('/networks', 'networks', {
-      query: {
-        name: filter.name,
-        project_id: projectIdOf(context, filter.projectRef),
-        'router:external': filter.external,
-        shared: filter.shared,
-        tags: filter.tags?.join(','),
-      },
-    })) {
-      // Filters the server ignores (an older Neutron without tags) must not widen the match.
-      if (filter.name !== undefined && candidate.name !== filter.name) continue;
-      if (filter.external !== undefined && Boolean(candidate['router:external']) !== filter.external)
-        continue;
-      if (filter.shared !== undefined && Boolean(candidate.shared) !== filter.shared) continue;
-      if (filter.tags && !filter.tags.every((tag) => candidate.tags?.includes(tag))) continue;
-      found.push(candidate);
-    }
-    return found;
+    const fields = {
+      name: filter.name,
+      project_id: projectIdOf(context, filter.projectRef),
+      'router:external': filter.external,
+      shared: filter.shared,
+    };
+    return listMatching<NeutronNetwork>(context, 'networks', fields, filter.tags);
   },
 
   async create(context) {

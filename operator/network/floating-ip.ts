@@ -10,11 +10,11 @@
 import { HttpError } from '../../lib/openstack/index.js';
 import type { KindSpec } from '../crds/convention.js';
 import { FloatingIP } from '../crds/network.js';
-import { dependencyId, ifFound, matchesFilter, referenced } from '../framework/actuator-helpers.js';
+import { dependencyId, ifFound, referenced } from '../framework/actuator-helpers.js';
 import { TemporaryError } from '../framework/errors.js';
 import type { KubeObject } from '../framework/informer.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { canonicalAddress, creationProjectId, neutron, projectIdOf } from './neutron.js';
+import { canonicalAddress, creationProjectId, listMatching, neutron, projectIdOf } from './neutron.js';
 
 /** A floating IP as Neutron's API shows it. */
 export interface NeutronFloatingIP {
@@ -96,13 +96,7 @@ export const floatingIPActuator: Actuator<NeutronFloatingIP> = {
       floating_network_id: dependencyId(context, 'Network', resource?.externalNetworkRef),
       project_id: await creationProjectId(context, resource?.projectRef),
     };
-    const found: NeutronFloatingIP[] = [];
-    for await (const candidate of neutron(context).list<NeutronFloatingIP>('/floatingips', 'floatingips', {
-      query: fields,
-    })) {
-      if (matchesFilter(candidate, fields, undefined)) found.push(candidate);
-    }
-    return found;
+    return listMatching<NeutronFloatingIP>(context, 'floatingips', fields);
   },
 
   async listForImport(context) {
@@ -114,13 +108,7 @@ export const floatingIPActuator: Actuator<NeutronFloatingIP> = {
       port_id: dependencyId(context, 'Port', filter.portRef),
       project_id: projectIdOf(context, filter.projectRef),
     };
-    const found: NeutronFloatingIP[] = [];
-    for await (const candidate of neutron(context).list<NeutronFloatingIP>('/floatingips', 'floatingips', {
-      query: { ...fields, tags: filter.tags?.join(',') },
-    })) {
-      if (matchesFilter(candidate, fields, filter.tags)) found.push(candidate);
-    }
-    return found;
+    return listMatching<NeutronFloatingIP>(context, 'floatingips', fields, filter.tags);
   },
 
   async create(context) {

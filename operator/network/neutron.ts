@@ -6,7 +6,8 @@ import {
   parseAddress,
   parseCidr,
 } from '../../api-server/network/core/addresses.js';
-import { dependencyId } from '../framework/actuator-helpers.js';
+import type { QueryValue } from '../../lib/openstack/index.js';
+import { dependencyId, matchesFilter } from '../framework/actuator-helpers.js';
 import type { ActuatorContext } from '../framework/reconciler.js';
 
 export const neutron = (context: ActuatorContext) => context.client.service('network');
@@ -25,6 +26,26 @@ export async function creationProjectId(
   const named = projectIdOf(context, projectRef);
   if (named !== undefined || context.client.cloud.authType === 'none') return named;
   return (await context.client.session.token()).projectId;
+}
+
+/**
+ * The resources of a Neutron collection (`/ports`, answered under `ports`) whose fields equal
+ * every defined one of `fields` and that carry every tag of `tags`: asked of the server as a
+ * filter, and checked again here, since a filter the server ignores must not widen the match.
+ */
+export async function listMatching<T extends { tags?: string[] }>(
+  context: ActuatorContext,
+  collection: string,
+  fields: Record<string, QueryValue>,
+  tags?: readonly string[],
+): Promise<T[]> {
+  const found: T[] = [];
+  const query = { ...fields, tags: tags?.join(',') };
+  for await (const candidate of neutron(context).list<T>(`/${collection}`, collection.replace(/-/g, '_'), {
+    query,
+  }))
+    if (matchesFilter(candidate, fields, tags)) found.push(candidate);
+  return found;
 }
 
 /** Neutron's spelling of an address (`2001:DB8::0:1` is `2001:db8::1`), so equal ones compare equal. */

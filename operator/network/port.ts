@@ -3,16 +3,17 @@
 // pairs. Every mutable field is reconciled by one PUT of what differs.
 import type { KindSpec } from '../crds/convention.js';
 import { Port } from '../crds/network.js';
-import {
-  changedFields,
-  dependencyId,
-  ifFound,
-  matchesFilter,
-  referenced,
-} from '../framework/actuator-helpers.js';
+import { changedFields, dependencyId, ifFound, referenced } from '../framework/actuator-helpers.js';
 import { jsonEqual } from '../framework/diff.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { canonicalAddress, creationProjectId, type NeutronPort, neutron, projectIdOf } from './neutron.js';
+import {
+  canonicalAddress,
+  creationProjectId,
+  listMatching,
+  type NeutronPort,
+  neutron,
+  projectIdOf,
+} from './neutron.js';
 
 type PortSpec = KindSpec<typeof Port>;
 type PortResource = NonNullable<PortSpec['resource']>;
@@ -154,14 +155,11 @@ export const portActuator: Actuator<NeutronPort> = {
     const name = nameOf(context);
     const projectId = await creationProjectId(context, resource?.projectRef);
     const networkId = dependencyId(context, 'Network', resource?.networkRef);
-    const found: NeutronPort[] = [];
-    for await (const candidate of neutron(context).list<NeutronPort>('/ports', 'ports', {
-      query: { name, project_id: projectId, network_id: networkId },
-    })) {
-      if (matchesFilter(candidate, { name, project_id: projectId, network_id: networkId }, undefined))
-        found.push(candidate);
-    }
-    return found;
+    return listMatching<NeutronPort>(context, 'ports', {
+      name,
+      project_id: projectId,
+      network_id: networkId,
+    });
   },
 
   async listForImport(context) {
@@ -171,13 +169,7 @@ export const portActuator: Actuator<NeutronPort> = {
       network_id: dependencyId(context, 'Network', filter.networkRef),
       project_id: projectIdOf(context, filter.projectRef),
     };
-    const found: NeutronPort[] = [];
-    for await (const candidate of neutron(context).list<NeutronPort>('/ports', 'ports', {
-      query: { ...fields, tags: filter.tags?.join(',') },
-    })) {
-      if (matchesFilter(candidate, fields, filter.tags)) found.push(candidate);
-    }
-    return found;
+    return listMatching<NeutronPort>(context, 'ports', fields, filter.tags);
   },
 
   async create(context) {

@@ -3,9 +3,9 @@
 // the spec's list (security-group-rules.ts), so those egress rules go unless listed.
 import type { KindSpec } from '../crds/convention.js';
 import { SecurityGroup } from '../crds/network.js';
-import { changedFields, ifFound, matchesFilter, referenced } from '../framework/actuator-helpers.js';
+import { changedFields, ifFound, referenced } from '../framework/actuator-helpers.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
-import { creationProjectId, neutron as network, projectIdOf } from './neutron.js';
+import { creationProjectId, listMatching, neutron as network, projectIdOf } from './neutron.js';
 import { diffRules, type NeutronRule, ruleBody, type WantedRule } from './security-group-rules.js';
 
 /** A security group as Neutron's API shows it. */
@@ -59,29 +59,6 @@ function updatable(resource: SecurityGroupResource): Partial<NeutronSecurityGrou
   return fields;
 }
 
-/**
- * The groups the list `query` answers that have every field of `fields` and every tag: a
- * namesake in another project, which admin credentials list too, or filters a server ignores
- * must not widen the match.
- */
-async function listGroups(
-  context: ActuatorContext,
-  query: Record<string, string | undefined>,
-  fields: Record<string, string | undefined>,
-  tags: readonly string[] | undefined,
-): Promise<NeutronSecurityGroup[]> {
-  const found: NeutronSecurityGroup[] = [];
-  for await (const candidate of network(context).list<NeutronSecurityGroup>(
-    '/security-groups',
-    'security_groups',
-    {
-      query,
-    },
-  ))
-    if (matchesFilter(candidate, fields, tags)) found.push(candidate);
-  return found;
-}
-
 export const securityGroupActuator: Actuator<NeutronSecurityGroup> = {
   kind: SecurityGroup,
 
@@ -109,13 +86,13 @@ export const securityGroupActuator: Actuator<NeutronSecurityGroup> = {
       name: nameOf(context),
       project_id: await creationProjectId(context, spec(context).resource?.projectRef),
     };
-    return listGroups(context, fields, fields, undefined);
+    return listMatching<NeutronSecurityGroup>(context, 'security-groups', fields);
   },
 
   async listForImport(context) {
     const filter = spec(context).import?.filter ?? {};
     const fields = { name: filter.name, project_id: projectIdOf(context, filter.projectRef) };
-    return listGroups(context, { ...fields, tags: filter.tags?.join(',') }, fields, filter.tags);
+    return listMatching<NeutronSecurityGroup>(context, 'security-groups', fields, filter.tags);
   },
 
   async create(context) {

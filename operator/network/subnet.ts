@@ -18,13 +18,13 @@ import {
   dependencyId,
   getOrUndefined,
   ifFound,
-  matchesFilter,
   referenced,
 } from '../framework/actuator-helpers.js';
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
 import {
   canonicalAddress,
   creationProjectId,
+  listMatching,
   type NeutronPort,
   neutron,
   projectIdOf,
@@ -176,18 +176,11 @@ export const subnetActuator: Actuator<NeutronSubnet> = {
     const name = resource.name ?? context.object.metadata.name;
     const networkId = dependencyId(context, 'Network', resource.networkRef);
     const projectId = await creationProjectId(context, resource.projectRef);
-    const found: NeutronSubnet[] = [];
-    for await (const candidate of neutron(context).list<NeutronSubnet>('/subnets', 'subnets', {
-      query: { name, network_id: networkId, project_id: projectId },
-    })) {
-      if (
-        candidate.name === name &&
-        candidate.network_id === networkId &&
-        (projectId === undefined || candidate.project_id === projectId)
-      )
-        found.push(candidate);
-    }
-    return found;
+    return listMatching<NeutronSubnet>(context, 'subnets', {
+      name,
+      network_id: networkId,
+      project_id: projectId,
+    });
   },
 
   async listForImport(context) {
@@ -199,12 +192,7 @@ export const subnetActuator: Actuator<NeutronSubnet> = {
       ip_version: filter.ipVersion,
       cidr: filter.cidr === undefined ? undefined : canonicalCidr(filter.cidr),
     };
-    const found: NeutronSubnet[] = [];
-    for await (const candidate of neutron(context).list<NeutronSubnet>('/subnets', 'subnets', {
-      query: { ...fields, tags: filter.tags?.join(',') },
-    }))
-      if (matchesFilter(candidate, fields, filter.tags)) found.push(candidate);
-    return found;
+    return listMatching<NeutronSubnet>(context, 'subnets', fields, filter.tags);
   },
 
   async create(context) {
