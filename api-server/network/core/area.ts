@@ -36,6 +36,11 @@ export const CORE_EXTENSIONS: NetworkExtension[] = [
   extension('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'),
   extension('extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP.'),
   extension('net-mtu', 'Network MTU', 'Provides MTU attribute for a network resource.'),
+  extension(
+    'net-mtu-writable',
+    'Network MTU (writable)',
+    'Network MTU extension with writable mtu attribute.',
+  ),
   extension('standard-attr-timestamp', 'Resource timestamps', 'Adds created_at and updated_at fields.'),
   extension(
     'standard-attr-revisions',

@@ -76,6 +76,29 @@ describe('networks', () => {
     expect(asAdmin['provider:segmentation_id']).toBeLessThanOrEqual(1000);
   });
 
+  it('takes an MTU up to the largest its segment allows, on create and update (net-mtu-writable)', async () => {
+    const network = await createNetwork(alice.token, { name: 'small-mtu', mtu: 1400 });
+    expect(network.mtu).toBe(1400);
+    const updated = await net(alice.token, 'PUT', `/v2.0/networks/${network.id}`, { network: { mtu: 1450 } });
+    expect(updated.body.network.mtu).toBe(1450);
+    for (const [mtu, message] of [
+      [1451, 'Invalid input for operation: Requested MTU is too big, maximum is 1450.'],
+      [67, 'Invalid input for operation: Requested MTU is too small, minimum is 68.'],
+    ] as const) {
+      const refused = await net(alice.token, 'POST', '/v2.0/networks', { network: { name: 'refused', mtu } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.NeutronError).toMatchObject({ type: 'InvalidInput', message });
+      const refusedUpdate = await net(alice.token, 'PUT', `/v2.0/networks/${network.id}`, {
+        network: { mtu },
+      });
+      expect(refusedUpdate.status).toBe(400);
+    }
+    // A refused create leaves no network (and no segment) behind.
+    const listed = await net(alice.token, 'GET', '/v2.0/networks?name=refused');
+    expect(listed.body.networks).toEqual([]);
+    expect((await net(alice.token, 'GET', `/v2.0/networks/${network.id}`)).body.network.mtu).toBe(1450);
+  });
+
   it('refuses provider, shared and external attributes from a tenant with 403', async () => {
     for (const body of [
       { 'provider:network_type': 'vxlan' },
@@ -845,6 +868,7 @@ describe('the service documents', () => {
       'binding',
       'port-security',
       'net-mtu',
+      'net-mtu-writable',
       'allowed-address-pairs',
       'ip-substring-filtering',
     ]) {

@@ -68,6 +68,7 @@ const CREATE_ATTRIBUTES = new Set([
   'shared',
   'router:external',
   'port_security_enabled',
+  'mtu',
   'project_id',
   'tenant_id',
   'availability_zone_hints',
@@ -80,8 +81,32 @@ const UPDATE_ATTRIBUTES = new Set([
   'shared',
   'router:external',
   'port_security_enabled',
+  'mtu',
   ...PROVIDER,
 ]);
+
+/** The smallest MTU an IPv4 network can have (RFC 791). */
+const MIN_MTU = 68;
+
+/**
+ * The MTU a body asks for (net-mtu-writable), checked against the largest the segment allows
+ * as Neutron's ML2 does; undefined when it asks for none.
+ */
+function requestedMtu(attributes: Attributes, largest: number): number | undefined {
+  const mtu = readInteger(attributes, 'mtu');
+  if (mtu === undefined || mtu === null) return undefined;
+  if (mtu > largest)
+    throw new BadRequest(
+      `Invalid input for operation: Requested MTU is too big, maximum is ${largest}.`,
+      'InvalidInput',
+    );
+  if (mtu < MIN_MTU)
+    throw new BadRequest(
+      `Invalid input for operation: Requested MTU is too small, minimum is ${MIN_MTU}.`,
+      'InvalidInput',
+    );
+  return mtu;
+}
 
 /** Attribute actions ("create_network:shared") for the attributes a body sets to a non-default. */
 function attributeActions(prefix: string, attributes: Attributes): string[] {
@@ -155,6 +180,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
     return async (trx: Transaction<CoreTables>): Promise<NetworkRecord> => {
       await checkQuota(trx, projectId, 'network');
       const segment: Segment = await allocateSegment(trx, service.settings, id, requested);
+      const largestMtu = networkMtu(service.settings, segment);
       const record: NetworkRecord = {
         id,
         projectId,
@@ -164,7 +190,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
         shared,
         external,
         portSecurityEnabled: readBoolean(attributes, 'port_security_enabled') ?? true,
-        mtu: networkMtu(service.settings, segment),
+        mtu: requestedMtu(attributes, largestMtu) ?? largestMtu,
         status: 'ACTIVE',
         segment,
         createdAt: now,
@@ -266,6 +292,7 @@ export const networkRoutes: FastifyPluginAsync<CoreService> = async (app, servic
         shared,
         external,
         portSecurityEnabled: readBoolean(attributes, 'port_security_enabled') ?? network.portSecurityEnabled,
+        mtu: requestedMtu(attributes, networkMtu(service.settings, network.segment)) ?? network.mtu,
         updatedAt: isoNow(),
         revisionNumber: network.revisionNumber + 1,
       };
