@@ -136,6 +136,15 @@ export function parseDuration(text: string): number {
   return total;
 }
 
+/**
+ * What a settled pass asks of the queue: nothing when the period is 0 (drift detection off),
+ * else to come back after the period ±10%, so objects applied together do not resync together.
+ */
+export function resyncAfter(periodMs: number, random: () => number): WorkResult {
+  if (periodMs <= 0) return DONE;
+  return { kind: 'after', ms: Math.round(periodMs * (0.9 + 0.2 * random())) };
+}
+
 const NO_WRITE = Symbol('no status change');
 
 export class Reconciler {
@@ -394,10 +403,7 @@ export class Reconciler {
       object.spec.resyncPeriod === undefined
         ? this.options.defaultResyncMs
         : parseDuration(object.spec.resyncPeriod as string);
-    if (period <= 0) return DONE;
-    // ±10% so objects applied together do not all resync together.
-    const jitter = 0.9 + 0.2 * (this.options.random ?? Math.random)();
-    return { kind: 'after', ms: Math.round(period * jitter) };
+    return resyncAfter(period, this.options.random ?? Math.random);
   }
 
   private async ensureManaged(
