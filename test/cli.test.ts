@@ -37,6 +37,9 @@ describe('overcast command line', () => {
     expect((await overcast(['no-such-command'])).code).toBe(2);
     expect((await overcast(['up', '--no-such-flag'])).code).toBe(2);
     expect((await overcast(['kit', 'install', 'no-such-component'])).code).toBe(2);
+    const badPeriod = await overcast(['operator', '--resync-period', 'soon']);
+    expect(badPeriod.code).toBe(2);
+    expect(badPeriod.stderr).toContain("--resync-period: 'soon' is not a duration");
   });
 
   it('exits 3 with the reason on invalid configuration', async () => {

@@ -1,7 +1,8 @@
 // The operator's headline, as a user lives it: `kubectl apply -f examples/nebula-network.yaml`
 // (Project, User, Image, Network, Subnet, Router with an external gateway, SecurityGroup,
 // FloatingIP, in no particular order) against `overcast up` → everything Available; the
-// `openstack` CLI as the new tenant user sees exactly those resources; `kubectl get openstack`
+// `openstack` CLI as the new tenant user sees exactly those resources; what the admin changes
+// with the CLI behind the operator's back is put back on resync; `kubectl get openstack`
 // shows them with their IDs; `kubectl delete -f` removes them all from the cloud in dependency
 // order and the objects disappear. Only the example's credentials and image URL are changed,
 // to point at this test's cloud.
@@ -84,7 +85,13 @@ beforeAll(async () => {
     .replace(/url: https:\/\/download\.cirros-cloud\.net\/\S+/, `url: ${imageUrl}`);
   exampleFile = join(cli.workDir, 'nebula-network.yaml');
   await writeFile(exampleFile, example);
-  bed = await startOperatorTestbed('nebula', {}, NAMESPACE);
+  // Every object resyncs every 2 s (the operator's global default, `--resync-period 2s`), so
+  // drift made with the CLI is put back within the test's patience.
+  bed = await startOperatorTestbed(
+    'nebula',
+    { framework: { reconciler: { pollMs: 1_000, defaultResyncMs: 2_000 } } },
+    NAMESPACE,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -131,6 +138,30 @@ describe('the Nebula example', () => {
     expect(names(await cli.json(['image', 'list'], TENANT))).toEqual(['cirros-0.6.2']);
     const shownImage = await cli.json(['image', 'show', 'cirros-0.6.2'], TENANT);
     expect(shownImage).toMatchObject({ status: 'active', size: image.length, disk_format: 'qcow2' });
+  });
+
+  it('what the admin changes behind the operator with the openstack CLI is put back on resync, with Events', async () => {
+    const specified = (await cli.json(['network', 'show', 'nebula-net'])).description;
+    expect(
+      (await cli.openstack(['network', 'set', '--description', 'changed by hand', 'nebula-net'])).code,
+    ).toBe(0);
+    const ssh = (await cli.json(['security', 'group', 'rule', 'list', 'nebula-ssh'])).find(
+      (rule: { 'Port Range': string }) => rule['Port Range'] === '22:22',
+    );
+    expect(ssh).toBeDefined();
+    expect((await cli.openstack(['security', 'group', 'rule', 'delete', ssh.ID])).code).toBe(0);
+    await vi.waitFor(
+      async () => {
+        expect((await cli.json(['network', 'show', 'nebula-net'])).description).toBe(specified);
+        const ranges = (await cli.json(['security', 'group', 'rule', 'list', 'nebula-ssh'])).map(
+          (rule: { 'Port Range': string }) => rule['Port Range'],
+        );
+        expect(ranges).toContain('22:22');
+      },
+      { timeout: 60_000, interval: 1_000 },
+    );
+    expect(await bed.reasonsOf('nebula-net')).toContain('DriftCorrected');
+    expect(await bed.reasonsOf('nebula-ssh')).toContain('DriftCorrected');
   });
 
   it('kubectl get openstack shows them with the IDs the CLI takes', async () => {

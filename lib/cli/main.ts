@@ -84,15 +84,25 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('reconcile Overcast custom resources against an OpenStack API')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then in-cluster)')
     .option('--probes <host:port>', 'where /metrics, /healthz and /readyz listen (default: 0.0.0.0:8081)')
+    .option(
+      '--resync-period <duration>',
+      'compare objects naming no resyncPeriod with the cloud this often, such as 10m (default: 0s, never)',
+    )
     .action(
-      act(async (options: { kubeconfig?: string; probes?: string }, command: Command) => {
-        const config = configFrom(command);
-        const { runOperator } = await import('./commands/programs.js');
-        return runOperator(config, loggerFor(config, 'operator'), {
-          kubeconfig: options.kubeconfig,
-          probes: options.probes === undefined ? undefined : splitHostPort(options.probes),
-        });
-      }),
+      act(
+        async (
+          options: { kubeconfig?: string; probes?: string; resyncPeriod?: string },
+          command: Command,
+        ) => {
+          const config = configFrom(command);
+          const { runOperator } = await import('./commands/programs.js');
+          return runOperator(config, loggerFor(config, 'operator'), {
+            kubeconfig: options.kubeconfig,
+            probes: options.probes === undefined ? undefined : splitHostPort(options.probes),
+            resyncPeriod: options.resyncPeriod,
+          });
+        },
+      ),
     );
 
   program
