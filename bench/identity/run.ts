@@ -40,6 +40,7 @@ import {
   verdictsForJson,
   verdictTable,
 } from '../lib/report.js';
+import { type RuntimeFloorProbe, startRuntimeFloorProbe } from '../lib/runtime-floor.js';
 import { formatTable, round3 } from '../lib/table.js';
 import {
   expectAnswer,
@@ -258,6 +259,8 @@ async function waitForQuiet(): Promise<void> {
 const targets: Target[] = [];
 const rows: Row[] = [];
 let bcryptSeconds = Number.NaN;
+let runtimeFloor: RuntimeFloorProbe | undefined;
+let floorAtRest: { node: number; nodeWithFastify: number } | undefined;
 let keystoneVersion = '';
 try {
   // Built before anything is measured, so the compiler's CPU overlaps no measurement.
@@ -266,12 +269,13 @@ try {
     ctx.progress('building Overcast (npm run build)');
     overcastBuildFailure = await buildOvercast();
   }
+  // Keystone's install brings the python3-bcrypt the bound below is measured with.
+  await installKeystone(ctx);
   ctx.progress(
     `measuring one bcrypt check at cost ${bcryptRounds} (Debian's python3-bcrypt, as Keystone uses)`,
   );
   bcryptSeconds = await bcryptSecondsPerCheck(bcryptRounds);
 
-  await installKeystone(ctx);
   const keystone = await startKeystone(ctx, { workers, bcryptRounds });
   keystoneVersion = keystone.packageVersion;
   targets.push({
@@ -309,12 +313,15 @@ try {
   for (const target of targets) {
     if (!target.unavailable) await prepare(target);
   }
+  runtimeFloor = startRuntimeFloorProbe();
   // At rest: started, bootstrapped, a handful of requests served, then idle long enough for
   // V8's memory reducer to return start-up garbage (it waits for several idle seconds).
   await sleep(30_000);
   for (const target of targets) {
     if (!target.unavailable) target.rssAtRest = await target.rssBytes();
   }
+  floorAtRest = await runtimeFloor.measure();
+  await runtimeFloor.stop();
 
   for (const operation of operations) {
     for (const concurrency of concurrencies) {
@@ -333,6 +340,7 @@ try {
   }
 } finally {
   for (const target of targets) await target.stop().catch(() => undefined);
+  await runtimeFloor?.stop();
 }
 
 // ---------------------------------------------------------------- report
@@ -455,7 +463,10 @@ ratioTarget('create', 20);
     targetRows.push([
       label,
       share <= 0.2 ? 'met' : 'missed',
-      `${megabytes(overcastTarget.rssAtRest)} vs ${megabytes(keystoneTarget.rssAtRest)} MB = 1/${round3(1 / share)}`,
+      `${megabytes(overcastTarget.rssAtRest)} vs ${megabytes(keystoneTarget.rssAtRest)} MB = 1/${round3(1 / share)}` +
+        (floorAtRest
+          ? ` (1/5 = ${megabytes(keystoneTarget.rssAtRest / 5)} MB; idle node + fastify alone: ${megabytes(floorAtRest.nodeWithFastify)} MB)`
+          : ''),
     ]);
   }
 }
@@ -475,6 +486,9 @@ const report: string[] = [
   '',
   `server RSS at rest: Keystone ${megabytes(keystoneTarget.rssAtRest)} MB (master + ${workers} workers), Overcast ${megabytes(overcastTarget.rssAtRest)} MB`,
   `server RSS after load: Keystone ${megabytes(keystoneTarget.rssAfterLoad)} MB, Overcast ${megabytes(overcastTarget.rssAfterLoad)} MB`,
+  floorAtRest
+    ? `runtime floor at rest, measured beside them: an idle node ${megabytes(floorAtRest.node)} MB, an idle node with fastify loaded ${megabytes(floorAtRest.nodeWithFastify)} MB`
+    : 'runtime floor: not measured',
 ];
 const unavailableOps = [...overcastTarget.unavailableOps].map(
   ([op, why]) => `  ${OPERATION_LABELS[op]}: ${why}`,

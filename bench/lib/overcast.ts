@@ -51,6 +51,15 @@ export interface OvercastOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * Node options for the server under test only, from OVERCAST_BENCH_NODE_FLAGS (for looking
+ * inside a run: `--trace-gc`, `--cpu-prof --cpu-prof-dir=DIR`; Node refuses most of these in
+ * NODE_OPTIONS, which would also reach the load generator). Its output goes to the server's log.
+ */
+function serverNodeFlags(): string[] {
+  return (process.env.OVERCAST_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== '');
+}
+
 export async function startOvercast(ctx: KitContext, options: OvercastOptions = {}): Promise<OvercastServer> {
   const root = repoRoot();
   if (!existsSync(join(root, 'dist', 'lib', 'cli', 'main.js'))) {
@@ -70,6 +79,7 @@ export async function startOvercast(ctx: KitContext, options: OvercastOptions = 
     name,
     [
       process.execPath,
+      ...serverNodeFlags(),
       join(root, 'bin', 'overcast'),
       'up',
       '--data-dir',
