@@ -494,6 +494,23 @@ describe('ports', () => {
     expect(noSecurity.status).toBe(409);
   });
 
+  it('a filtered list shows a port with several security groups as the port does, and follows their change', async () => {
+    const network = await createNetwork(alice.token);
+    const [low, high] = ['0aaaaaaa-2222-3333-4444-555555555555', 'faaaaaaa-2222-3333-4444-555555555555'];
+    const created = await net(alice.token, 'POST', '/v2.0/ports', {
+      port: { network_id: network.id, device_id: 'vm-groups', security_groups: [high, low] },
+    });
+    expect(created.status).toBe(201);
+    const listed = async () => (await net(alice.token, 'GET', '/v2.0/ports?device_id=vm-groups')).body.ports;
+    const shown = (await net(alice.token, 'GET', `/v2.0/ports/${created.body.port.id}`)).body.port;
+    expect([...shown.security_groups].sort()).toEqual([low, high]);
+    expect((await listed())[0].security_groups).toEqual(shown.security_groups);
+    await net(alice.token, 'PUT', `/v2.0/ports/${created.body.port.id}`, {
+      port: { security_groups: [high] },
+    });
+    expect((await listed())[0].security_groups).toEqual([high]);
+  });
+
   it('lists show every change of a port at once, and binding attributes to admins only', async () => {
     const network = await createNetwork(alice.token);
     const port = (

@@ -497,6 +497,11 @@ export interface PortVersion {
  * port-list.ts), in one query: a join gives a row per port and group (ports without a group
  * come once). It costs MariaDB about half of a group_concat subquery per port, and a filtered
  * list one round trip instead of two.
+ *
+ * Ordered by port id alone: both the primary key and the device_id index (which carries the
+ * primary key) hand rows out in that order, so neither database sorts. Ordering by group too
+ * made MariaDB build a temporary table and filesort for every filtered list, a quarter of its
+ * CPU per query; a port's few groups are sorted here instead.
  */
 export async function listPortVersions(
   db: CoreDb,
@@ -511,19 +516,23 @@ export async function listPortVersions(
       'network_port_security_group.security_group_id',
     ])
     .orderBy('network_port.id')
-    .orderBy('network_port_security_group.security_group_id')
     .execute();
   const versions: PortVersion[] = [];
-  let last: PortVersion | undefined;
+  let last: { id: string; revision: number; groups: string[] } | undefined;
+  const finish = () => {
+    if (last)
+      versions.push({ id: last.id, revision: last.revision, securityGroups: last.groups.sort().join(',') });
+  };
   for (const row of rows) {
     const group = row.security_group_id ?? '';
     if (last?.id === row.id) {
-      last.securityGroups += `,${group}`;
+      last.groups.push(group);
       continue;
     }
-    last = { id: row.id, revision: Number(row.revision_number), securityGroups: group };
-    versions.push(last);
+    finish();
+    last = { id: row.id, revision: Number(row.revision_number), groups: [group] };
   }
+  finish();
   return versions;
 }
 
