@@ -102,6 +102,32 @@ function barrier(parties: number, timeoutMs = 15_000): () => Promise<void> {
   };
 }
 
+describe('a mysql URL with ?socket=', () => {
+  it('reaches the server through its unix socket, as the socket account', async () => {
+    const fresh = await freshMysqlDatabase('utf8mb4');
+    const url = new URL(fresh.url);
+    url.searchParams.set('socket', required('mariadbSocketPath'));
+    const database = await openDatabase(url.href, { dataDir: fresh.dataDir });
+    try {
+      const { rows } = await sql<{ account: string }>`SELECT CURRENT_USER() AS account`.execute(database.db);
+      // Over TCP the kit's server knows this account as overcast@127.0.0.1.
+      expect(rows[0]?.account).toBe('overcast@localhost');
+    } finally {
+      await database.destroy();
+      await fresh.drop();
+    }
+  });
+
+  it('refuses parameters it does not know, without showing the password', async () => {
+    const attempt = openDatabase('mysql://u:secret@127.0.0.1:3306/db?sockt=/tmp/x.sock', {
+      dataDir: tmpdir(),
+    });
+    await expect(attempt).rejects.toThrow(
+      'database URL mysql://u:***@127.0.0.1:3306/db?sockt=/tmp/x.sock has unknown parameters: sockt (only socket)',
+    );
+  });
+});
+
 describe.each(targets)('database layer on $dialect', (target) => {
   let fresh: FreshDatabase;
   let database: Database;

@@ -54,7 +54,8 @@ export interface OpenDatabaseOptions {
 
 /**
  * Opens `sqlite:<path>` (relative to dataDir; `sqlite::memory:` for a private in-memory
- * database) or `mysql://user:password@host:port/database`, and checks that it answers: a
+ * database) or `mysql://user:password@host:port/database` (with `?socket=/path` to reach a
+ * server on this host through its unix socket instead), and checks that it answers: a
  * wrong password or an unreachable server fails here, at start-up, with the URL (password
  * hidden) in the message.
  */
@@ -129,9 +130,22 @@ async function openMysql(url: string, options: OpenDatabaseOptions): Promise<Dat
   if (!database) throw new Error(`database URL ${redactUrl(url)} names no database`);
   // mysql2 is loaded only for a MySQL URL: the embedded SQLite default never pays for it.
   const { createPool } = await import('mysql2');
+  // A unix socket skips the kernel's TCP path on both ends of every query: on the same host it
+  // costs the client and the server measurably less CPU per round trip.
+  const socketPath = parsed.searchParams.get('socket');
+  const unknown = [...parsed.searchParams.keys()].filter((key) => key !== 'socket');
+  if (unknown.length > 0) {
+    throw new Error(
+      `database URL ${redactUrl(url)} has unknown parameters: ${unknown.join(', ')} (only socket)`,
+    );
+  }
   const pool = createPool({
-    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: parsed.port ? Number(parsed.port) : 3306,
+    ...(socketPath
+      ? { socketPath }
+      : {
+          host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: parsed.port ? Number(parsed.port) : 3306,
+        }),
     user: decodeURIComponent(parsed.username),
     password: decodeURIComponent(parsed.password),
     database,

@@ -30,6 +30,11 @@ export interface MariaDb {
   /** The server's own unix socket (root can log in over it with the admin password too). */
   socketPath: string;
   /**
+   * The same database and account reached through the unix socket (`?socket=`, see
+   * lib/db/database.ts): for clients on this host, which then skip the TCP path.
+   */
+  viaSocket(url: string): string;
+  /**
    * Creates an empty database (utf8mb4, binary collation) that the `overcast` user may use
    * and returns its URL. Fails when a database of that name exists, so callers get a fresh one.
    */
@@ -48,6 +53,8 @@ const DATABASE = 'overcast';
 const USER = 'overcast';
 /** With skip-name-resolve, TCP clients are matched by address; the server listens on loopback only. */
 const CLIENT_HOST = '127.0.0.1';
+/** The host MariaDB sees for a client on its unix socket. */
+const SOCKET_CLIENT_HOST = 'localhost';
 /** Sockets live in a sockaddr_un: 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 const DATABASE_NAME = /^[A-Za-z0-9_]{1,64}$/;
@@ -73,12 +80,18 @@ export async function startMariaDb(ctx: KitContext): Promise<MariaDb> {
 
   const adminUrl = mysqlUrl('root', credentials.rootPassword, port, '');
   const urlFor = (database: string) => mysqlUrl(USER, credentials.overcastPassword, port, database);
+  await ensureSocketAccount(adminUrl, credentials);
   return {
     url: urlFor(DATABASE),
     adminUrl,
     port,
     pid: daemon.pid,
     socketPath,
+    viaSocket(url: string) {
+      const parsed = new URL(url);
+      parsed.searchParams.set('socket', socketPath);
+      return parsed.href;
+    },
     createDatabase: (name: string) => createDatabaseOn(adminUrl, urlFor(DATABASE), name),
     async stop() {
       await daemon.stop(30_000);
@@ -106,15 +119,36 @@ export async function createDatabaseOn(
   try {
     // The name is checked against DATABASE_NAME above; identifiers cannot be placeholders.
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET ${characterSet} COLLATE ${collation}`);
-    await admin.query(`GRANT ALL PRIVILEGES ON \`${name}\`.* TO ?@?`, [
-      decodeURIComponent(user.username),
-      CLIENT_HOST,
-    ]);
+    for (const host of [CLIENT_HOST, SOCKET_CLIENT_HOST]) {
+      await admin.query(`GRANT ALL PRIVILEGES ON \`${name}\`.* TO ?@?`, [
+        decodeURIComponent(user.username),
+        host,
+      ]);
+    }
   } finally {
     await admin.end();
   }
   user.pathname = `/${name}`;
   return user.href;
+}
+
+/**
+ * The overcast account also for clients on the unix socket, whom MariaDB knows as
+ * `user@localhost`: same password, same grant. Idempotent, so data directories initialised
+ * before this account existed get it at their next start.
+ */
+async function ensureSocketAccount(adminUrl: string, credentials: Credentials): Promise<void> {
+  const admin = await createConnection({ uri: adminUrl });
+  try {
+    await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [
+      USER,
+      SOCKET_CLIENT_HOST,
+      credentials.overcastPassword,
+    ]);
+    await admin.query(`GRANT ALL PRIVILEGES ON ${DATABASE}.* TO ?@?`, [USER, SOCKET_CLIENT_HOST]);
+  } finally {
+    await admin.end();
+  }
 }
 
 function mysqlUrl(user: string, password: string, port: number, database: string): string {

@@ -166,11 +166,19 @@ async function answersNetworkList(url: string): Promise<boolean> {
   return response.status === 200;
 }
 
-/** mysql://user:pw@host:port/db → SQLAlchemy's PyMySQL form, which python3-neutron depends on. */
+/**
+ * mysql://user:pw@host:port/db[?socket=PATH] → SQLAlchemy's PyMySQL form, which python3-neutron
+ * depends on (PyMySQL calls the socket `unix_socket`).
+ */
 function sqlAlchemyMysqlUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.protocol !== 'mysql:')
     throw new Error(`databaseUrl must be a mysql:// URL, got ${parsed.protocol}`);
+  const socket = parsed.searchParams.get('socket');
+  if (socket) {
+    parsed.searchParams.delete('socket');
+    parsed.searchParams.set('unix_socket', socket);
+  }
   parsed.searchParams.set('charset', 'utf8mb4');
   return `mysql+pymysql:${parsed.href.slice('mysql:'.length)}`;
 }

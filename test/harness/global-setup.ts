@@ -16,6 +16,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     mariadbUrl: string;
     mariadbAdminUrl: string;
+    /** The kit MariaDB's unix socket (for `?socket=` URLs). */
+    mariadbSocketPath: string;
     rabbitmqUrl: string;
     /** State directory of the RabbitMQ node, for tests that restart the broker. */
     rabbitmqStateDir: string;
@@ -73,6 +75,7 @@ export default async function setup(project: TestProject) {
           .then((mariadb) => {
             project.provide('mariadbUrl', mariadb.url);
             project.provide('mariadbAdminUrl', mariadb.adminUrl);
+            project.provide('mariadbSocketPath', mariadb.socketPath);
           }),
       wanted.has('rabbitmq') &&
         startRabbitMq(ctx)
