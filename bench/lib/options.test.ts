@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BenchUsageError,
   benchCommandLine,
+  choiceOption,
   choicesOption,
   integerListOption,
   integerOption,
@@ -34,6 +35,18 @@ describe('integerListOption and choicesOption', () => {
     expect(() => choicesOption('ops', 'create,delete', known)).toThrow(
       '--ops: unknown "delete" (known: create, list, filter)',
     );
+  });
+});
+
+describe('choiceOption', () => {
+  it('takes the fallback when absent, one known value when given, and refuses lists and unknowns', () => {
+    const known = ['socket', 'tcp'] as const;
+    expect(choiceOption('db-transport', undefined, known, 'socket')).toBe('socket');
+    expect(choiceOption('db-transport', 'tcp', known, 'socket')).toBe('tcp');
+    expect(() => choiceOption('db-transport', 'socket,tcp', known, 'socket')).toThrow(
+      '--db-transport: expected one of socket, tcp, got "socket,tcp"',
+    );
+    expect(() => choiceOption('db-transport', 'pipe', known, 'socket')).toThrow(BenchUsageError);
   });
 });
 

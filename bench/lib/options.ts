@@ -57,11 +57,28 @@ export function choicesOption<T extends string>(
   });
 }
 
+/** One of `known`; `fallback` when not given. */
+export function choiceOption<T extends string>(
+  option: string,
+  text: string | undefined,
+  known: readonly T[],
+  fallback: T,
+): T {
+  if (text === undefined) return fallback;
+  if (!(known as readonly string[]).includes(text)) {
+    throw new BenchUsageError(
+      `--${option}: expected one of ${known.join(', ')}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return text as T;
+}
+
 export interface BenchCommandLine<O extends OptionsConfig> {
   values: ReturnType<typeof parseArgs<{ options: O }>>['values'];
   integer(option: keyof O & string, fallback: number, minimum?: number): number;
   integerList(option: keyof O & string, fallback: readonly number[]): number[];
   choices<T extends string>(option: keyof O & string, known: readonly T[]): T[];
+  choice<T extends string>(option: keyof O & string, known: readonly T[], fallback: T): T;
 }
 
 /**
@@ -95,5 +112,6 @@ export function benchCommandLine<O extends OptionsConfig>(
       checked(() => integerOption(option, text(option), fallback, minimum)),
     integerList: (option, fallback) => checked(() => integerListOption(option, text(option), fallback)),
     choices: (option, known) => checked(() => choicesOption(option, text(option), known)),
+    choice: (option, known, fallback) => checked(() => choiceOption(option, text(option), known, fallback)),
   };
 }

@@ -11,6 +11,8 @@
 //     --targets LIST      neutron,mariadb,sqlite (default all): the peer, Overcast on MariaDB,
 //                         Overcast on SQLite
 //     --workers N         Neutron's API workers (default: cores)
+//     --db-transport T    tcp or socket (default tcp): how both servers reach MariaDB, its
+//                         loopback TCP port or its unix socket
 //     --ports N           ports on the subnet for the list, filter and -10k rows (default 10000)
 //     --create-limit N    at most this many creates per row (default 2000)
 //     --attempts N        measure a row up to N times while other processes take CPU (default 2)
@@ -83,6 +85,7 @@ const cli = benchCommandLine('network', {
   ops: { type: 'string' },
   targets: { type: 'string' },
   workers: { type: 'string' },
+  'db-transport': { type: 'string' },
   ports: { type: 'string' },
   'create-limit': { type: 'string' },
   attempts: { type: 'string' },
@@ -97,6 +100,7 @@ const operations = cli.choices('ops', OPERATIONS);
 const kinds = cli.choices('targets', TARGET_KINDS);
 const cores = availableParallelism();
 const workers = cli.integer('workers', cores);
+const dbTransport = cli.choice('db-transport', ['socket', 'tcp'] as const, 'tcp');
 const portsTotal = cli.integer('ports', 10_000);
 const createLimit = cli.integer('create-limit', 2000);
 const attempts = cli.integer('attempts', 2);
@@ -321,12 +325,17 @@ function unavailableTarget(kind: TargetKind, err: unknown): Target {
   };
 }
 
+/** How both servers reach the database: the same transport for each (--db-transport). */
+function databaseUrl(url: string): string {
+  return dbTransport === 'socket' ? mariadb!.viaSocket(url) : url;
+}
+
 /** An Overcast target: a token for the admin, its project, quotas lifted as the peer's are. */
 async function startOvercastTarget(kind: 'mariadb' | 'sqlite', buildFailure?: string): Promise<Target> {
   if (buildFailure) throw new Error(buildFailure);
   const overcast = await startOvercast(ctx, {
     name: `overcast-${kind}`,
-    databaseUrl: kind === 'mariadb' ? mariadb!.url : undefined,
+    databaseUrl: kind === 'mariadb' ? databaseUrl(mariadb!.url) : undefined,
     // As the peer: VXLAN tenant networks from 1:100000, and no DHCP ports (it has no DHCP agent).
     env: { OVERCAST_VNI_RANGES: '1:100000', OVERCAST_NETWORK_DHCP: 'false' },
   });
@@ -360,7 +369,7 @@ async function startOvercastTarget(kind: 'mariadb' | 'sqlite', buildFailure?: st
 
 async function startNeutronTarget(): Promise<Target> {
   neutronDatabaseUrl = await mariadb!.createDatabase('neutron');
-  const neutron = await startNeutron(ctx, { databaseUrl: neutronDatabaseUrl, workers });
+  const neutron = await startNeutron(ctx, { databaseUrl: databaseUrl(neutronDatabaseUrl), workers });
   neutronVersion = neutron.packageVersion;
   const projectId = randomBytes(16).toString('hex');
   return {
@@ -588,7 +597,7 @@ const describeTarget = (kind: TargetKind) => {
 const report: string[] = [
   `Network benchmark, ${new Date().toISOString()}`,
   ...kinds.map(describeTarget),
-  `database: one private MariaDB (lib/kit/mariadb.ts) for Neutron and Overcast MariaDB; RSS columns are the servers' own processes, without it`,
+  `database: one private MariaDB (lib/kit/mariadb.ts) for Neutron and Overcast MariaDB, both connected through its ${dbTransport === 'socket' ? 'unix socket' : 'loopback TCP port'}; RSS columns are the servers' own processes, without it`,
   `machine: ${machineDescription()}; servers, database and load generator share it; load average ${loadAverageText(loadAtStart)} at the start, ${loadAverageText(loadAtEnd)} at the end`,
   `load: closed loop, one kept-alive raw-socket connection per client (bench/lib/http-connection.ts), ${warmupMs / 1000} s warm-up (not for full lists) + ${durationMs / 1000} s per row, creates capped at ${createLimit} per row`,
   '',
