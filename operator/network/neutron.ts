@@ -1,11 +1,6 @@
 // What the Neutron actuators share: the client, the project a create lands in, Neutron's
 // spelling of addresses and routes, and the router interface ports.
-import {
-  formatAddress,
-  formatCidr,
-  parseAddress,
-  parseCidr,
-} from '../../api-server/network/core/addresses.js';
+import { formatAddress, formatCidr, parseAddress, parseCidr } from '../../lib/net/addresses.js';
 import type { QueryValue } from '../../lib/openstack/index.js';
 import { dependencyId, matchesFilter } from '../framework/actuator-helpers.js';
 import type { ActuatorContext } from '../framework/reconciler.js';
@@ -54,9 +49,15 @@ export function canonicalAddress(text: string): string {
   return address ? formatAddress(address.version, address.value) : text;
 }
 
+/** Neutron's spelling of a CIDR; one that is not a CIDR stays as it is (and matches nothing). */
+export function canonicalCidr(text: string): string {
+  const block = parseCidr(text);
+  return block ? formatCidr(block) : text;
+}
+
 export type Route = { destination: string; nexthop: string };
 const canonicalRoute = (route: Route): Route => ({
-  destination: formatCidr(parseCidr(route.destination)),
+  destination: canonicalCidr(route.destination),
   nexthop: canonicalAddress(route.nexthop),
 });
 /** Routes as a set: Neutron keeps no order and counts duplicates once. */

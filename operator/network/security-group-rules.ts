@@ -1,7 +1,8 @@
 // What makes a SecurityGroup's rules differ from the spec's complete list: a pure diff, keyed
 // by the fields Neutron uses to tell two rules apart, spelled as Neutron stores them (so a rule
 // written "TCP" or "6" in the spec is the "tcp" rule Neutron shows, and is not recreated).
-import { normalizedCidr, PROTOCOL_NUMBERS } from '../../api-server/network/security/rules.js';
+import { normalizedCidr } from '../../lib/net/addresses.js';
+import { PROTOCOL_NUMBERS } from '../../lib/net/protocols.js';
 
 /** A rule of the spec, its remoteGroupRef already resolved to the group's ID. */
 export interface WantedRule {

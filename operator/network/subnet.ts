@@ -7,10 +7,9 @@ import {
   cidrContains,
   defaultGateway,
   formatAddress,
-  formatCidr,
   parseAddress,
   parseCidr,
-} from '../../api-server/network/core/addresses.js';
+} from '../../lib/net/addresses.js';
 import type { KindSpec } from '../crds/convention.js';
 import { Subnet } from '../crds/network.js';
 import {
@@ -23,6 +22,7 @@ import {
 import type { Actuator, ActuatorContext } from '../framework/reconciler.js';
 import {
   canonicalAddress,
+  canonicalCidr,
   creationProjectId,
   listMatching,
   type NeutronPort,
@@ -59,20 +59,12 @@ const spec = (context: ActuatorContext) => context.object.spec as SubnetSpec;
 /** A managed object always has spec.resource (the CRD's rule). */
 const resourceOf = (context: ActuatorContext) => spec(context).resource as SubnetResource;
 
-/** Neutron's spelling of a CIDR; one that is not a CIDR stays as it is (and matches nothing). */
-function canonicalCidr(text: string): string {
-  try {
-    return formatCidr(parseCidr(text));
-  } catch {
-    return text;
-  }
-}
-
 /** The gateway_ip `gateway` stands for on `cidr`: Automatic is the first usable address. */
 export function gatewayAddress(gateway: SubnetResource['gateway'], cidr: string): string | null {
   if (gateway?.type === 'None') return null;
   if (gateway?.type === 'IP' && gateway.ip !== undefined) return canonicalAddress(gateway.ip);
   const block = parseCidr(cidr);
+  if (!block) throw new Error(`${cidr} is not a CIDR block`);
   const first = defaultGateway(block);
   return first === undefined ? null : formatAddress(block.version, first);
 }
@@ -134,7 +126,7 @@ const onGateway = (port: NeutronPort, subnet: NeutronSubnet) =>
 export function inCidr(address: string, cidr: string): boolean {
   const block = parseCidr(cidr);
   const parsed = parseAddress(address);
-  return parsed?.version === block.version && cidrContains(block, parsed.value);
+  return block !== undefined && parsed?.version === block.version && cidrContains(block, parsed.value);
 }
 
 /**

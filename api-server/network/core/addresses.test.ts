@@ -1,16 +1,8 @@
 // Address arithmetic and the segment settings: the rules subnets and networks are built on.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../lib/config.js';
-import {
-  addressKey,
-  checkPools,
-  defaultGateway,
-  defaultPools,
-  formatAddress,
-  formatPools,
-  parseAddress,
-  parseCidr,
-} from './addresses.js';
+import { defaultGateway, defaultPools, formatAddress, parseAddress } from '../../../lib/net/addresses.js';
+import { addressKey, checkPools, formatPools, parseCidrAttribute } from './addresses.js';
 import { checkProviderSegment, networkMtu, segmentSettings } from './segments.js';
 
 describe('addresses', () => {
@@ -27,13 +19,13 @@ describe('addresses', () => {
   });
 
   it('refuses host bits the way Neutron words it', () => {
-    expect(() => parseCidr('10.0.0.1/24')).toThrow("'10.0.0.0/24' is recommended");
-    expect(() => parseCidr('10.0.0.0/33')).toThrow('is not a valid IP subnet');
-    expect(parseCidr('2001:db8::/64').prefix).toBe(64);
+    expect(() => parseCidrAttribute('10.0.0.1/24')).toThrow("'10.0.0.0/24' is recommended");
+    expect(() => parseCidrAttribute('10.0.0.0/33')).toThrow('is not a valid IP subnet');
+    expect(parseCidrAttribute('2001:db8::/64').prefix).toBe(64);
   });
 
   it('defaults the gateway to the first host and the pools to the rest', () => {
-    const cidr = parseCidr('192.168.50.0/24');
+    const cidr = parseCidrAttribute('192.168.50.0/24');
     const gateway = defaultGateway(cidr)!;
     expect(formatAddress(4, gateway)).toBe('192.168.50.1');
     expect(formatPools(4, defaultPools(cidr, gateway))).toEqual([
@@ -48,7 +40,7 @@ describe('addresses', () => {
   });
 
   it('checks pools: inside the usable range, ordered, apart, without the gateway', () => {
-    const cidr = parseCidr('10.0.0.0/24');
+    const cidr = parseCidrAttribute('10.0.0.0/24');
     const gateway = parseAddress('10.0.0.1')!.value;
     expect(() => checkPools(cidr, [{ start: '10.0.0.0', end: '10.0.0.5' }], gateway)).toThrow('spans beyond');
     expect(() => checkPools(cidr, [{ start: '10.0.0.9', end: '10.0.0.5' }], gateway)).toThrow();

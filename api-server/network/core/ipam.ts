@@ -11,17 +11,15 @@
 // allocated start of the pools again.
 import type { Transaction } from 'kysely';
 import { isUniqueViolation } from '../../../lib/db/errors.js';
-import { type ApiError, BadRequest, Conflict } from '../../common/errors.js';
 import {
   type AddressRange,
-  addressKey,
   cidrContains,
   formatAddress,
   type IpVersion,
-  keyValue,
   parseAddress,
-  parseCidr,
-} from './addresses.js';
+} from '../../../lib/net/addresses.js';
+import { type ApiError, BadRequest, Conflict } from '../../common/errors.js';
+import { addressKey, keyValue, parseCidrAttribute } from './addresses.js';
 import type { SubnetRecord } from './store.js';
 import type { CoreTables } from './tables.js';
 
@@ -56,7 +54,7 @@ export class Ipam {
   /** Takes the address `address` on `subnet` for the port (409 when another has it). */
   async allocateSpecific(trx: Trx, subnet: SubnetRecord, portId: string, address: string): Promise<string> {
     const parsed = parseAddress(address);
-    const cidr = parseCidr(subnet.cidr);
+    const cidr = parseCidrAttribute(subnet.cidr);
     if (!parsed || parsed.version !== subnet.ipVersion || !cidrContains(cidr, parsed.value)) {
       throw new BadRequest(
         `IP address ${address} is not a valid IP for the specified subnet.`,

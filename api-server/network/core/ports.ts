@@ -5,8 +5,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { isoNow } from '../../../lib/db/columns.js';
 import { isUniqueViolation } from '../../../lib/db/errors.js';
+import { cidrContains, parseAddress } from '../../../lib/net/addresses.js';
 import { BadRequest, Conflict } from '../../common/errors.js';
-import { cidrContains, parseAddress, parseCidr } from './addresses.js';
+import { parseCidrAttribute } from './addresses.js';
 import { type Ipam, ipAddressGenerationFailure, releaseAddress } from './ipam.js';
 import { recordChange } from './outbox.js';
 import {
@@ -145,7 +146,8 @@ function subnetFor(
   const address = parseAddress(request.ipAddress!)!;
   const subnet = subnets.find(
     (candidate) =>
-      candidate.ipVersion === address.version && cidrContains(parseCidr(candidate.cidr), address.value),
+      candidate.ipVersion === address.version &&
+      cidrContains(parseCidrAttribute(candidate.cidr), address.value),
   );
   if (!subnet) {
     throw new BadRequest(

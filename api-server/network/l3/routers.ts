@@ -4,15 +4,15 @@
 // here runs inside the caller's transaction and records the changes for the data plane.
 import type { Transaction } from 'kysely';
 import { isoNow } from '../../../lib/db/columns.js';
-import { BadRequest, Conflict, NotFound } from '../../common/errors.js';
 import {
   cidrContains,
   cidrsOverlap,
   formatAddress,
   formatCidr,
   parseAddress,
-  parseCidr,
-} from '../core/addresses.js';
+} from '../../../lib/net/addresses.js';
+import { BadRequest, Conflict, NotFound } from '../../common/errors.js';
+import { parseCidrAttribute } from '../core/addresses.js';
 import { type Attributes, isUuid, readBoolean } from '../core/attributes.js';
 import { releaseAddress, releaseAddresses } from '../core/ipam.js';
 import { recordChange } from '../core/outbox.js';
@@ -267,11 +267,11 @@ export async function connectedSubnets(
 
 /** Neutron's checks of a subnet joining a router: not there already, no overlap with another. */
 async function refuseDuplicateSubnet(trx: Trx, router: RouterRecord, subnet: SubnetRecord): Promise<void> {
-  const cidr = parseCidr(subnet.cidr);
+  const cidr = parseCidrAttribute(subnet.cidr);
   for (const { subnet: other, gateway } of await connectedSubnets(trx, router)) {
     if (gateway) continue;
     if (other.id === subnet.id) throw badRouterRequest(`Router already has a port on subnet ${subnet.id}`);
-    if (cidrsOverlap(parseCidr(other.cidr), cidr)) {
+    if (cidrsOverlap(parseCidrAttribute(other.cidr), cidr)) {
       throw badRouterRequest(
         `Cidr ${subnet.cidr} of subnet ${subnet.id} overlaps with cidr ${other.cidr} of subnet ${other.id}`,
       );
@@ -371,7 +371,7 @@ export async function addInterfaceByPort(
 
 /** Neutron's refusals of taking a subnet off a router that floating IPs or routes go through. */
 async function refuseIfSubnetNeeded(trx: Trx, router: RouterRecord, subnet: SubnetRecord): Promise<void> {
-  const cidr = parseCidr(subnet.cidr);
+  const cidr = parseCidrAttribute(subnet.cidr);
   const inside = (text: string | null) => {
     const address = text === null ? undefined : parseAddress(text);
     return address !== undefined && address.version === cidr.version && cidrContains(cidr, address.value);
@@ -494,7 +494,7 @@ export function readRoutes(attributes: Attributes): HostRoute[] | undefined {
         `Invalid input for routes. Reason: Unrecognized attribute(s) '${unknown.join(', ')}'.`,
       );
     }
-    const destination = parseCidr(route.destination, 'routes');
+    const destination = parseCidrAttribute(route.destination, 'routes');
     const nexthop = typeof route.nexthop === 'string' ? parseAddress(route.nexthop) : undefined;
     if (!nexthop) {
       throw new BadRequest(
@@ -533,7 +533,7 @@ export async function checkRoutes(
   for (const route of routes) {
     const nexthop = parseAddress(route.nexthop)!;
     const reachable = connected.some(({ subnet }) => {
-      const cidr = parseCidr(subnet.cidr);
+      const cidr = parseCidrAttribute(subnet.cidr);
       return cidr.version === nexthop.version && cidrContains(cidr, nexthop.value);
     });
     if (!reachable) throw invalidRoutes(route, 'the nexthop is not connected with router');

@@ -2,36 +2,10 @@
 // (neutron/db/securitygroups_db.py and neutron-lib's converters): protocol names and numbers,
 // port ranges (a range for TCP-like protocols, ICMP type and code for ICMP), remote prefixes
 // of the rule's ethertype, and what makes two rules the same rule.
-import { BadRequest } from '../../common/errors.js';
-import { networkText, parseIpPrefix, prefixText } from './cidr.js';
 
-/** Neutron's IP_PROTOCOL_MAP (with the legacy icmpv6 spelling). */
-export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
-  ah: 51,
-  dccp: 33,
-  egp: 8,
-  esp: 50,
-  gre: 47,
-  hopopt: 0,
-  icmp: 1,
-  igmp: 2,
-  ipip: 4,
-  'ipv6-encap': 41,
-  'ipv6-frag': 44,
-  'ipv6-icmp': 58,
-  icmpv6: 58,
-  'ipv6-nonxt': 59,
-  'ipv6-opts': 60,
-  'ipv6-route': 43,
-  ospf: 89,
-  pgm: 113,
-  rsvp: 46,
-  sctp: 132,
-  tcp: 6,
-  udp: 17,
-  udplite: 136,
-  vrrp: 112,
-};
+import { formatPrefix, normalizedCidr, parsePrefix } from '../../../lib/net/addresses.js';
+import { PROTOCOL_NUMBERS } from '../../../lib/net/protocols.js';
+import { BadRequest } from '../../common/errors.js';
 
 /** Protocols whose rules take a port range: tcp, udp, dccp, sctp, udplite. */
 const PORT_PROTOCOLS = new Set([6, 17, 33, 132, 136]);
@@ -112,26 +86,19 @@ export function normalizeDirection(value: unknown): string {
 /** A remote prefix as stored (canonical text, a bare address made a host prefix), checked against the ethertype. */
 export function normalizeRemotePrefix(value: unknown, ethertype: string): string | null {
   if (value === undefined || value === null) return null;
-  const prefix = typeof value === 'string' ? parseIpPrefix(value) : undefined;
+  const prefix = typeof value === 'string' ? parsePrefix(value) : undefined;
   if (!prefix) {
     throw new BadRequest(
       `Invalid input for remote_ip_prefix. Reason: '${String(value)}' is not a valid IP prefix.`,
     );
   }
-  if (`IPv${prefix.family}` !== ethertype) {
+  if (`IPv${prefix.version}` !== ethertype) {
     throw new BadRequest(
       `Conflicting value ethertype ${ethertype} for CIDR ${String(value)}`,
       'SecurityGroupRuleParameterConflict',
     );
   }
-  return prefixText(prefix);
-}
-
-/** The network a stored prefix denotes ("10.0.0.0/24" for 10.0.0.5/24), Neutron's normalized_cidr. */
-export function normalizedCidr(remoteIpPrefix: string | null): string | null {
-  if (remoteIpPrefix === null) return null;
-  const prefix = parseIpPrefix(remoteIpPrefix);
-  return prefix ? networkText(prefix) : remoteIpPrefix;
+  return formatPrefix(prefix);
 }
 
 /** Neutron's checks of ports against the protocol and of the protocol against the ethertype. */

@@ -7,10 +7,11 @@ import { fromBit, isoNow, toBit } from '../../../lib/db/columns.js';
 import type { AnyTables } from '../../../lib/db/database.js';
 import { isUniqueViolation } from '../../../lib/db/errors.js';
 import { withTransaction } from '../../../lib/db/transaction.js';
+import { normalizedCidr } from '../../../lib/net/addresses.js';
 import { Conflict, NotFound } from '../../common/errors.js';
 import { neutronTime } from './api.js';
 import { checkQuota } from './quotas.js';
-import { normalizedCidr, type RuleFields, ruleIdentity } from './rules.js';
+import { type RuleFields, ruleIdentity } from './rules.js';
 import type { SecurityTables } from './tables.js';
 
 type Db = Kysely<SecurityTables> | Transaction<SecurityTables>;

@@ -4,12 +4,13 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
 import { isoNow } from '../../../../lib/db/columns.js';
 import { isUniqueViolation } from '../../../../lib/db/errors.js';
+import { formatAddress, parseAddress } from '../../../../lib/net/addresses.js';
 import { authorize } from '../../../common/authorize.js';
 import { requireAuth } from '../../../common/context.js';
 import { BadRequest, Conflict } from '../../../common/errors.js';
 import { listResponse, sortKeys, type View } from '../../pagination.js';
 import { checkQuota, ensureDefaultSecurityGroup } from '../../security/area.js';
-import { formatAddress, parseAddress, parseCidr } from '../addresses.js';
+import { parseCidrAttribute } from '../addresses.js';
 import {
   type Attributes,
   createBodies,
@@ -130,7 +131,7 @@ function readAddressPairs(attributes: Attributes, portMac: string): AddressPair[
       );
     }
     const text = pair.ip_address;
-    const address = text.includes('/') ? parseCidr(text, 'allowed_address_pairs') : undefined;
+    const address = text.includes('/') ? parseCidrAttribute(text, 'allowed_address_pairs') : undefined;
     const plain = address ? undefined : parseAddress(text);
     if (!address && !plain) {
       throw new BadRequest(

@@ -5,25 +5,23 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
 import { isoNow } from '../../../../lib/db/columns.js';
-import { authorize } from '../../../common/authorize.js';
-import { requireAuth } from '../../../common/context.js';
-import { BadRequest, Conflict } from '../../../common/errors.js';
-import { listResponse, sortKeys, type View } from '../../pagination.js';
-import { checkQuota } from '../../security/area.js';
 import {
   type Cidr,
-  checkPools,
   cidrContains,
   cidrsOverlap,
   defaultGateway,
   defaultPools,
   formatAddress,
   formatCidr,
-  formatPools,
   inRanges,
   parseAddress,
-  parseCidr,
-} from '../addresses.js';
+} from '../../../../lib/net/addresses.js';
+import { authorize } from '../../../common/authorize.js';
+import { requireAuth } from '../../../common/context.js';
+import { BadRequest, Conflict } from '../../../common/errors.js';
+import { listResponse, sortKeys, type View } from '../../pagination.js';
+import { checkQuota } from '../../security/area.js';
+import { checkPools, formatPools, parseCidrAttribute } from '../addresses.js';
 import {
   type Attributes,
   createBodies,
@@ -168,7 +166,7 @@ function readHostRoutes(attributes: Attributes, version: 4 | 6): HostRoute[] | u
         `Invalid input for host_routes. Reason: '${JSON.stringify(item)}' is not a host route.`,
       );
     }
-    const destination = parseCidr(route.destination, 'host_routes');
+    const destination = parseCidrAttribute(route.destination, 'host_routes');
     const nexthop = typeof route.nexthop === 'string' ? parseAddress(route.nexthop) : undefined;
     if (destination.version !== version || !nexthop || nexthop.version !== version) {
       throw new BadRequest(
@@ -255,7 +253,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
     if (attributes.cidr === undefined) {
       throw new BadRequest('Bad subnets request: a cidr must be specified in the absence of a subnet pool.');
     }
-    const cidr = parseCidr(attributes.cidr);
+    const cidr = parseCidrAttribute(attributes.cidr);
     if (cidr.version !== ipVersion) {
       throw new BadRequest(
         `Invalid input for operation: Cannot mix IPv${ipVersion} and IPv${cidr.version} networks (cidr ${String(attributes.cidr)}).`,
@@ -295,7 +293,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
       const current = await visibleNetwork(trx, caller, networkId);
       await checkQuota(trx, projectId, 'subnet');
       for (const other of await subnetsOfNetwork(trx, networkId)) {
-        if (cidrsOverlap(parseCidr(other.cidr), cidr)) {
+        if (cidrsOverlap(parseCidrAttribute(other.cidr), cidr)) {
           throw new BadRequest(
             `Invalid input for operation: Requested subnet with cidr: ${subnet.cidr} for network: ${networkId} overlaps with another subnet.`,
             'InvalidInput',
@@ -355,7 +353,7 @@ export const subnetRoutes: FastifyPluginAsync<CoreService> = async (app, service
       await lockNetwork(trx, service.database.dialect, network.id);
       const subnet = await findSubnet(trx, current.id);
       if (!subnet) throw subnetNotFound(current.id);
-      const cidr = parseCidr(subnet.cidr);
+      const cidr = parseCidrAttribute(subnet.cidr);
       const gateway = readGateway(attributes, cidr);
       const currentGateway = subnet.gatewayIp === null ? undefined : parseAddress(subnet.gatewayIp)!.value;
       const gatewayValue = gateway.given ? gateway.value : currentGateway;

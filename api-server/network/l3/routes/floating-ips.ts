@@ -4,10 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { isoNow } from '../../../../lib/db/columns.js';
+import { formatAddress, parseAddress } from '../../../../lib/net/addresses.js';
 import { allows, authorize } from '../../../common/authorize.js';
 import { contextOf, requireAuth } from '../../../common/context.js';
 import { BadRequest } from '../../../common/errors.js';
-import { formatAddress, parseAddress } from '../../core/addresses.js';
 import { type Attributes, owningProject, readString, readUuid, resourceBody } from '../../core/attributes.js';
 import { fieldsOf, NOTHING_HIDDEN, passesFilters, type Query, shape } from '../../core/listing.js';
 import { recordChange } from '../../core/outbox.js';
