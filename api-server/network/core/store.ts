@@ -517,23 +517,14 @@ export async function listPortVersions(
     ])
     .orderBy('network_port.id')
     .execute();
-  const versions: PortVersion[] = [];
-  let last: { id: string; revision: number; groups: string[] } | undefined;
-  const finish = () => {
-    if (last)
-      versions.push({ id: last.id, revision: last.revision, securityGroups: last.groups.sort().join(',') });
-  };
+  const ports: { id: string; revision: number; groups: string[] }[] = [];
   for (const row of rows) {
     const group = row.security_group_id ?? '';
-    if (last?.id === row.id) {
-      last.groups.push(group);
-      continue;
-    }
-    finish();
-    last = { id: row.id, revision: Number(row.revision_number), groups: [group] };
+    const last = ports.at(-1);
+    if (last?.id === row.id) last.groups.push(group);
+    else ports.push({ id: row.id, revision: Number(row.revision_number), groups: [group] });
   }
-  finish();
-  return versions;
+  return ports.map(({ id, revision, groups }) => ({ id, revision, securityGroups: groups.sort().join(',') }));
 }
 
 export async function listPortsByIds(db: CoreDb, ids: readonly string[]): Promise<PortRecord[]> {
