@@ -283,6 +283,11 @@ async function runRows(selected: readonly Operation[]): Promise<void> {
 async function seed(target: Target): Promise<void> {
   const started = performance.now();
   if (target.kind === 'neutron') {
+    // The SQL copies a port neutron-server wrote; the port-create rows leave many, but a run
+    // without them (`--ops filter`) has none yet.
+    if ((await countPorts(target.endpoint!)).ports === 0) {
+      await call(target.endpoint!, portCreate(target.endpoint!, target.networkId!, 'seed-template'), 201);
+    }
     const result = await seedNeutronPorts(neutronDatabaseUrl, target.networkId!, portsTotal);
     target.seed = { ports: result.seeded, seconds: 0, how: 'SQL' };
   } else {
