@@ -1,7 +1,9 @@
 // IPAM and segment allocation under concurrent requests, on MariaDB (many connections, real
 // row locks) and on SQLite: 250 ports created at once on a /24 sized to hold exactly 250 more
 // get 250 distinct addresses and the next one gets 409; 100 floating IPs created at once on a
-// pool of 100 get 100 distinct addresses; 200 tenant networks created at once get 200 distinct VNIs.
+// pool of 100 get 100 distinct addresses; 300 lists by device at once (on MariaDB read together,
+// see port-list.ts) each get their own ports, and two projects' lists by the same device id never
+// see each other's; 200 tenant networks created at once get 200 distinct VNIs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,14 +31,52 @@ describe.each(['mysql', 'sqlite'] as const)(
     let app: FastifyInstance;
     let token: string;
 
-    async function net(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
+    async function call(
+      method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+      url: string,
+      payload?: unknown,
+      as: string = token,
+    ) {
       const response = await app.inject({
         method,
-        url: `/network${url}`,
-        headers: { 'x-auth-token': token },
+        url,
+        headers: { 'x-auth-token': as },
         ...(payload === undefined ? {} : { payload: payload as object }),
       });
-      return { status: response.statusCode, body: response.body ? response.json() : undefined };
+      return {
+        status: response.statusCode,
+        body: response.body ? response.json() : undefined,
+        headers: response.headers,
+      };
+    }
+
+    function net(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, as?: string) {
+      return call(method, `/network${url}`, payload, as);
+    }
+
+    /** A token of a new user with the member role on a new project. */
+    async function memberToken(name: string): Promise<string> {
+      const project = (
+        await call('POST', '/identity/v3/projects', { project: { name, domain_id: 'default' } })
+      ).body.project;
+      const user = (
+        await call('POST', '/identity/v3/users', {
+          user: { name: `${name}-user`, password: 'pw', domain_id: 'default' },
+        })
+      ).body.user;
+      const member = (await call('GET', '/identity/v3/roles?name=member')).body.roles[0].id;
+      await call('PUT', `/identity/v3/projects/${project.id}/users/${user.id}/roles/${member}`);
+      const issued = await call('POST', '/identity/v3/auth/tokens', {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: `${name}-user`, password: 'pw', domain: { id: 'default' } } },
+          },
+          scope: { project: { id: project.id } },
+        },
+      });
+      expect(issued.status).toBe(201);
+      return issued.headers['x-subject-token'] as string;
     }
 
     beforeAll(async () => {
@@ -162,6 +202,107 @@ describe.each(['mysql', 'sqlite'] as const)(
       );
       expect(deleted.every((response) => response.status === 204)).toBe(true);
       expect((await net('DELETE', `/v2.0/networks/${external.id}`)).status).toBe(204);
+    }, 300_000);
+
+    it('answers 300 parallel lists by device each with exactly its ports, and every list sees the port created before it', async () => {
+      const network = (await net('POST', '/v2.0/networks', { network: { name: 'devices' } })).body.network;
+      expect(
+        (
+          await net('POST', '/v2.0/subnets', {
+            subnet: { network_id: network.id, ip_version: 4, cidr: '10.30.0.0/22', enable_dhcp: false },
+          })
+        ).status,
+      ).toBe(201);
+      // 40 devices with one to three ports each.
+      const bulk = await net('POST', '/v2.0/ports', {
+        ports: Array.from({ length: 80 }, (_, index) => ({
+          network_id: network.id,
+          device_id: `dev-${index % 40}`,
+          name: `p${index}`,
+        })),
+      });
+      expect(bulk.status).toBe(201);
+      const portsOf = new Map<string, string[]>();
+      for (const port of bulk.body.ports as { id: string; device_id: string }[]) {
+        portsOf.set(port.device_id, [...(portsOf.get(port.device_id) ?? []), port.id]);
+      }
+      const listed = (response: { body: { ports: { id: string }[] } }) =>
+        response.body.ports.map((port) => port.id).sort();
+
+      const asked = Array.from({ length: 300 }, (_, index) =>
+        index % 10 === 0 ? [`dev-${index % 40}`, `dev-${(index + 7) % 40}`] : [`dev-${index % 40}`],
+      );
+      const answers = await Promise.all(
+        asked.map((devices) =>
+          net('GET', `/v2.0/ports?${devices.map((device) => `device_id=${device}`).join('&')}`),
+        ),
+      );
+      answers.forEach((answer, index) => {
+        expect(answer.status).toBe(200);
+        const expected = asked[index]!.flatMap((device) => portsOf.get(device) ?? []).sort();
+        expect(listed(answer), asked[index]!.join(',')).toEqual(expected);
+      });
+
+      // Creates and lists interleaved: a list that follows its create sees the new port,
+      // however its read is grouped with the others.
+      const fresh = await Promise.all(
+        Array.from({ length: 60 }, async (_, index) => {
+          const device = `fresh-${index}`;
+          const created = await net('POST', '/v2.0/ports', {
+            port: { network_id: network.id, device_id: device },
+          });
+          expect(created.status).toBe(201);
+          return {
+            id: created.body.port.id as string,
+            listed: listed(await net('GET', `/v2.0/ports?device_id=${device}`)),
+          };
+        }),
+      );
+      for (const { id, listed: ids } of fresh) expect(ids).toEqual([id]);
+
+      const ids = [
+        ...(bulk.body.ports as { id: string }[]).map((port) => port.id),
+        ...fresh.map(({ id }) => id),
+      ];
+      const deleted = await Promise.all(ids.map((id) => net('DELETE', `/v2.0/ports/${id}`)));
+      expect(deleted.every((response) => response.status === 204)).toBe(true);
+      expect((await net('DELETE', `/v2.0/networks/${network.id}`)).status).toBe(204);
+    }, 300_000);
+
+    it("answers lists by one device id from two projects at once each with only that project's ports", async () => {
+      const tokens = [await memberToken('left'), await memberToken('right')];
+      const owned: { network: string; port: string }[] = [];
+      for (const as of tokens) {
+        const network = (await net('POST', '/v2.0/networks', { network: { name: 'mine' } }, as)).body.network;
+        await net(
+          'POST',
+          '/v2.0/subnets',
+          { subnet: { network_id: network.id, ip_version: 4, cidr: '10.40.0.0/24', enable_dhcp: false } },
+          as,
+        );
+        const port = await net(
+          'POST',
+          '/v2.0/ports',
+          { port: { network_id: network.id, device_id: 'vm-both' } },
+          as,
+        );
+        expect(port.status).toBe(201);
+        owned.push({ network: network.id, port: port.body.port.id });
+      }
+      const lists = await Promise.all(
+        Array.from({ length: 100 }, (_, index) =>
+          net('GET', '/v2.0/ports?device_id=vm-both', undefined, tokens[index % 2]),
+        ),
+      );
+      lists.forEach((list, index) => {
+        expect(list.body.ports.map((port: { id: string }) => port.id)).toEqual([owned[index % 2]!.port]);
+      });
+      // The admin sees both.
+      expect((await net('GET', '/v2.0/ports?device_id=vm-both')).body.ports).toHaveLength(2);
+      for (const [index, { network, port }] of owned.entries()) {
+        expect((await net('DELETE', `/v2.0/ports/${port}`, undefined, tokens[index])).status).toBe(204);
+        expect((await net('DELETE', `/v2.0/networks/${network}`, undefined, tokens[index])).status).toBe(204);
+      }
     }, 300_000);
 
     it('gives 200 tenant networks created in parallel 200 distinct VNIs', async () => {

@@ -91,7 +91,8 @@ const routes: FastifyPluginAsync<ServiceDependencies> = async (app, dependencies
     settings: segmentSettings(dependencies.config.network),
     ipam: new Ipam(),
     relay,
-    portList: new PortListCache(),
+    // SQLite answers in-process: there is no round trip for reading device lists together to save.
+    portList: new PortListCache({ batchDeviceLists: dependencies.database.dialect === 'mysql' }),
   };
   runningCores.set(dependencies.database, service);
   relay.start();

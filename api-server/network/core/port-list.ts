@@ -4,10 +4,20 @@
 // (one query), fetches whole rows only for ports it has not rendered at that revision, and
 // splices the remembered JSON together. Every change of a port row bumps its revision_number
 // (Neutron's standard-attr revisions), so a remembered rendering is never stale, on this replica
-// or another; security groups live in another table and are part of the key.
+// or another; security groups live in another table and are part of the key. Lists by device
+// that arrive together share that one query (lib/key-batcher.ts).
 import type { Kysely } from 'kysely';
 import { BoundedMap } from '../../../lib/bounded-map.js';
-import { type ListFilter, listPortsByIds, listPortVersions, type PortVersion, type Viewer } from './store.js';
+import { KeyBatcher } from '../../../lib/key-batcher.js';
+import {
+  foldPortVersions,
+  type ListFilter,
+  listPortsByIds,
+  listPortVersionRows,
+  type PortVersion,
+  type PortVersionRow,
+  type Viewer,
+} from './store.js';
 import type { CoreTables } from './tables.js';
 import { portView } from './views.js';
 
@@ -29,6 +39,12 @@ const FETCH_CHUNK = 500;
 /** Answers remembered (the last one per viewer, filter and rendering), and their total size. */
 const ANSWERS = 32;
 const ANSWER_BYTES = 32 * 2 ** 20;
+/**
+ * Device lists of one viewer and filter read at once; more wait and are read together. Two,
+ * so that one slow answer does not hold up every list of its group.
+ */
+const DEVICE_LISTS_IN_FLIGHT = 2;
+const DEVICES_PER_QUERY = 100;
 
 function sameVersions(a: readonly PortVersion[], b: readonly PortVersion[]): boolean {
   if (a.length !== b.length) return false;
@@ -50,6 +66,17 @@ export class PortListCache {
    */
   private readonly answers = new BoundedMap<string, Answer>(ANSWERS);
   private answerBytes = 0;
+  /** Reads lists by device together; undefined where each is read alone. */
+  private readonly byDevice: KeyBatcher<PortVersionRow> | undefined;
+
+  constructor(options: { batchDeviceLists: boolean }) {
+    this.byDevice = options.batchDeviceLists
+      ? new KeyBatcher<PortVersionRow>((row) => row.device_id, {
+          maxInFlight: DEVICE_LISTS_IN_FLIGHT,
+          maxKeys: DEVICES_PER_QUERY,
+        })
+      : undefined;
+  }
 
   /**
    * The JSON of `{"ports": [...]}` for the viewer and database filter, with `hidden`
@@ -61,7 +88,7 @@ export class PortListCache {
     filter: ListFilter,
     hidden: ReadonlySet<string>,
   ): Promise<Buffer> {
-    const versions = await listPortVersions(db, viewer, filter);
+    const versions = await this.versionsOf(db, viewer, filter);
     const variant = [...hidden].sort().join(',');
     const listKey = JSON.stringify([variant, viewer, filter]);
     const last = this.answers.get(listKey);
@@ -100,6 +127,24 @@ export class PortListCache {
     const body = Buffer.from(`{"ports":[${parts.join(',')}]}`);
     this.remember(listKey, { versions, body });
     return body;
+  }
+
+  /**
+   * The versions of the ports a list shows. Lists by device (Nova asks for an instance's
+   * ports this way, again and again) that arrive while others run are read together, where
+   * the database is a round trip away.
+   */
+  private async versionsOf(
+    db: Kysely<CoreTables>,
+    viewer: Viewer,
+    filter: ListFilter,
+  ): Promise<PortVersion[]> {
+    const { deviceId, ...others } = filter;
+    if (!deviceId || !this.byDevice) return foldPortVersions(await listPortVersionRows(db, viewer, filter));
+    const rows = await this.byDevice.load(JSON.stringify([viewer, others]), deviceId, (devices) =>
+      listPortVersionRows(db, viewer, { ...others, deviceId: [...devices] }),
+    );
+    return foldPortVersions(rows);
   }
 
   private remember(key: string, answer: Answer): void {

@@ -492,31 +492,43 @@ export interface PortVersion {
   securityGroups: string;
 }
 
+/** One port and one of its security groups ('' for a port without any). */
+export interface PortVersionRow {
+  id: string;
+  device_id: string;
+  revision_number: number | string;
+  security_group_id: string | null;
+}
+
 /**
- * Ids, revisions and security groups of the ports a list would show, in list order (see
- * port-list.ts), in one query: a join gives a row per port and group (ports without a group
- * come once). It costs MariaDB about half of a group_concat subquery per port, and a filtered
- * list one round trip instead of two.
+ * The rows foldPortVersions() folds: a row per port and group (ports without a group come once),
+ * in list order (see port-list.ts), in one query. It costs MariaDB about half of a group_concat
+ * subquery per port, and a filtered list one round trip instead of two.
  *
  * Ordered by port id alone: both the primary key and the device_id index (which carries the
  * primary key) hand rows out in that order, so neither database sorts. Ordering by group too
  * made MariaDB build a temporary table and filesort for every filtered list, a quarter of its
- * CPU per query; a port's few groups are sorted here instead.
+ * CPU per query; a port's few groups are sorted in foldPortVersions() instead.
  */
-export async function listPortVersions(
+export function listPortVersionRows(
   db: CoreDb,
   viewer: Viewer,
   filter: ListFilter,
-): Promise<PortVersion[]> {
-  const rows = await portQuery(db, viewer, filter)
+): Promise<PortVersionRow[]> {
+  return portQuery(db, viewer, filter)
     .leftJoin('network_port_security_group', 'network_port_security_group.port_id', 'network_port.id')
     .select([
       'network_port.id',
+      'network_port.device_id',
       'network_port.revision_number',
       'network_port_security_group.security_group_id',
     ])
     .orderBy('network_port.id')
     .execute();
+}
+
+/** Ids, revisions and security groups of ports, from their rows in port id order. */
+export function foldPortVersions(rows: readonly PortVersionRow[]): PortVersion[] {
   const ports: { id: string; revision: number; groups: string[] }[] = [];
   for (const row of rows) {
     const group = row.security_group_id ?? '';
