@@ -4,7 +4,23 @@ import type { FastifyRequest } from 'fastify';
 import { contextOf, type RequestContext } from './context.js';
 import type { Credentials, PolicyEnforcer } from './policy/enforcer.js';
 
+/**
+ * Credentials per context. The identity service hands every request with the same token the
+ * same context object while nothing it was built from has changed (and a new one after), so
+ * a context's credentials are built once, not at every policy check of every request.
+ */
+const credentialsByContext = new WeakMap<RequestContext, Credentials>();
+
 export function credentialsOf(context: RequestContext): Credentials {
+  let credentials = credentialsByContext.get(context);
+  if (!credentials) {
+    credentials = buildCredentials(context);
+    credentialsByContext.set(context, credentials);
+  }
+  return credentials;
+}
+
+function buildCredentials(context: RequestContext): Credentials {
   const scope = context.scope;
   return {
     userId: context.user.id,

@@ -161,15 +161,30 @@ const HIDEABLE: Record<'network' | 'port', readonly string[]> = {
   port: ['binding:host_id', 'binding:vif_type', 'binding:vif_details', 'binding:profile'],
 };
 
+/** Per request context (see credentialsOf): what each resource hides from it. */
+const hiddenByContext = new WeakMap<
+  RequestContext,
+  Partial<Record<'network' | 'port', ReadonlySet<string>>>
+>();
+
 /** Attributes the caller may not see (get_network:provider:* and get_port:binding:* rules). */
 export function hiddenAttributes(
   service: CoreService,
   caller: Caller,
   resource: 'network' | 'port',
-): Set<string> {
-  const hidden = new Set<string>();
-  for (const attribute of HIDEABLE[resource]) {
-    if (!allows(service.policy, caller.context, `get_${resource}:${attribute}`, {})) hidden.add(attribute);
+): ReadonlySet<string> {
+  let known = hiddenByContext.get(caller.context);
+  if (!known) {
+    known = {};
+    hiddenByContext.set(caller.context, known);
+  }
+  let hidden = known[resource];
+  if (!hidden) {
+    const names = HIDEABLE[resource].filter(
+      (attribute) => !allows(service.policy, caller.context, `get_${resource}:${attribute}`, {}),
+    );
+    hidden = new Set(names);
+    known[resource] = hidden;
   }
   return hidden;
 }
