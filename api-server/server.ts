@@ -9,6 +9,7 @@ import type { ServerDependencies } from './common/dependencies.js';
 import { keystoneErrorBody } from './common/error-bodies.js';
 import { errorHandlerFor, notFoundHandlerFor } from './common/error-handler.js';
 import { loadPolicyFile, PolicyEnforcer } from './common/policy/enforcer.js';
+import { deferredChildLogger } from './common/request-logger.js';
 import { mountService, type OpenStackService } from './common/service.js';
 import { requestBaseUrl } from './common/versions.js';
 import { identityVersions } from './identity/plugin.js';
@@ -30,6 +31,7 @@ export async function buildApiServer(
     // One access-log line per request (below) instead of fastify's two: logging is a real part
     // of the cost of a token validation.
     disableRequestLogging: true,
+    childLoggerFactory: deferredChildLogger,
     ajv: {
       customOptions: {
         // Unknown fields are an error where a schema says so, never silently dropped.
