@@ -85,10 +85,10 @@ function matches(actual: unknown, wanted: string): boolean {
   return matchesScalar(actual, wanted);
 }
 
-/** Whether a rendered view passes every filter of the query. */
 /** For resources of which policy hides no attribute from anyone. */
 export const NOTHING_HIDDEN: ReadonlySet<string> = new Set();
 
+/** Whether a rendered view passes every filter of the query. */
 export function passesFilters(
   view: Record<string, unknown>,
   query: Query,
