@@ -58,12 +58,21 @@ const SOCKET_CLIENT_HOST = 'localhost';
 /** Sockets live in a sockaddr_un: 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 const DATABASE_NAME = /^[A-Za-z0-9_]{1,64}$/;
+const TEST_BUFFER_POOL_MIB = 32;
 
 export async function installMariaDb(ctx: KitContext): Promise<void> {
   await ensureDebianPackages(ctx, ['mariadb-server', 'mariadb-client']);
 }
 
-export async function startMariaDb(ctx: KitContext): Promise<MariaDb> {
+export interface MariaDbOptions {
+  /**
+   * The InnoDB buffer pool in MiB. 32 by default, small for the many small databases of the
+   * tests; MariaDB's own default is 128.
+   */
+  bufferPoolMiB?: number;
+}
+
+export async function startMariaDb(ctx: KitContext, options: MariaDbOptions = {}): Promise<MariaDb> {
   // Absolute, because the leftover-server check compares it with a process's command line.
   const baseDir = resolve(ctx.stateDir, 'mariadb');
   const dataDir = join(baseDir, 'data');
@@ -76,7 +85,12 @@ export async function startMariaDb(ctx: KitContext): Promise<MariaDb> {
   await stopLeftoverServer(pidFile, dataDir);
 
   const credentials = await initialiseDataDir(ctx, baseDir, dataDir);
-  const { daemon, port } = await startServer(ctx, { baseDir, dataDir, socketPath, pidFile }, credentials);
+  const { daemon, port } = await startServer(
+    ctx,
+    { baseDir, dataDir, socketPath, pidFile },
+    credentials,
+    options.bufferPoolMiB ?? TEST_BUFFER_POOL_MIB,
+  );
 
   const adminUrl = mysqlUrl('root', credentials.rootPassword, port, '');
   const urlFor = (database: string) => mysqlUrl(USER, credentials.overcastPassword, port, database);
@@ -156,13 +170,13 @@ function mysqlUrl(user: string, password: string, port: number, database: string
 }
 
 /** Server options shared by mariadb-install-db's bootstrap and the running server. */
-function serverOptions(dataDir: string): string[] {
+function serverOptions(dataDir: string, bufferPoolMiB = TEST_BUFFER_POOL_MIB): string[] {
   const options = [
     `--datadir=${dataDir}`,
     '--skip-name-resolve',
     // Tests create many small databases; a small pool and log keep the footprint and the
     // initialisation time down (the default 96 MiB redo log alone is most of a fresh datadir).
-    '--innodb-buffer-pool-size=32M',
+    `--innodb-buffer-pool-size=${bufferPoolMiB}M`,
     '--innodb-log-file-size=16M',
     '--character-set-server=utf8mb4',
     // Binary collation compares strings exactly as SQLite does, so a unique name behaves the
@@ -240,6 +254,7 @@ async function startServer(
   ctx: KitContext,
   paths: ServerPaths,
   credentials: Credentials,
+  bufferPoolMiB: number,
 ): Promise<{ daemon: Daemon; port: number }> {
   // freePort() cannot reserve the port; if someone takes it before mariadbd binds, try another.
   for (let attempt = 1; ; attempt++) {
@@ -248,7 +263,7 @@ async function startServer(
     const daemon = await startDaemon(ctx, 'mariadb', [
       'mariadbd',
       '--no-defaults',
-      ...serverOptions(paths.dataDir),
+      ...serverOptions(paths.dataDir, bufferPoolMiB),
       `--socket=${paths.socketPath}`,
       `--pid-file=${paths.pidFile}`,
       `--tmpdir=${join(paths.baseDir, 'tmp')}`,
