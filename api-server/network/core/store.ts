@@ -505,10 +505,11 @@ export interface PortVersionRow {
  * in list order (see port-list.ts), in one query. It costs MariaDB about half of a group_concat
  * subquery per port, and a filtered list one round trip instead of two.
  *
- * Ordered by port id alone: both the primary key and the device_id index (which carries the
- * primary key) hand rows out in that order, so neither database sorts. Ordering by group too
- * made MariaDB build a temporary table and filesort for every filtered list, a quarter of its
- * CPU per query; a port's few groups are sorted in foldPortVersions() instead.
+ * Ordered by port id alone: both the primary key and, for one device, the device_id index
+ * (which carries the primary key) hand rows out in that order, so neither database sorts (a
+ * read of several devices together sorts its few rows). Ordering by group too made MariaDB
+ * build a temporary table and filesort for every filtered list, a quarter of its CPU per query;
+ * a port's few groups are sorted in foldPortVersions() instead.
  */
 export function listPortVersionRows(
   db: CoreDb,
