@@ -161,11 +161,11 @@ const HIDEABLE: Record<'network' | 'port', readonly string[]> = {
   port: ['binding:host_id', 'binding:vif_type', 'binding:vif_details', 'binding:profile'],
 };
 
-/** Per request context (see credentialsOf): what each resource hides from it. */
-const hiddenByContext = new WeakMap<
-  RequestContext,
-  Partial<Record<'network' | 'port', ReadonlySet<string>>>
->();
+/** Per resource and request context (see credentialsOf): the attributes hidden from it. */
+const hiddenByContext: Record<'network' | 'port', WeakMap<RequestContext, ReadonlySet<string>>> = {
+  network: new WeakMap(),
+  port: new WeakMap(),
+};
 
 /** Attributes the caller may not see (get_network:provider:* and get_port:binding:* rules). */
 export function hiddenAttributes(
@@ -173,18 +173,15 @@ export function hiddenAttributes(
   caller: Caller,
   resource: 'network' | 'port',
 ): ReadonlySet<string> {
-  let known = hiddenByContext.get(caller.context);
-  if (!known) {
-    known = {};
-    hiddenByContext.set(caller.context, known);
-  }
-  let hidden = known[resource];
+  const known = hiddenByContext[resource];
+  let hidden = known.get(caller.context);
   if (!hidden) {
-    const names = HIDEABLE[resource].filter(
-      (attribute) => !allows(service.policy, caller.context, `get_${resource}:${attribute}`, {}),
+    hidden = new Set(
+      HIDEABLE[resource].filter(
+        (attribute) => !allows(service.policy, caller.context, `get_${resource}:${attribute}`, {}),
+      ),
     );
-    hidden = new Set(names);
-    known[resource] = hidden;
+    known.set(caller.context, hidden);
   }
   return hidden;
 }
