@@ -11,7 +11,7 @@ import type { LiveCloud } from '../lib/openstack/live-cloud.suite.js';
 import type { KindSpec } from '../operator/crds/convention.js';
 import { Network } from '../operator/crds/network.js';
 import { FINALIZER } from '../operator/framework/finalizer.js';
-import { customResourceSource } from '../operator/framework/informer.js';
+import { customResourceSource, type KubeObject } from '../operator/framework/informer.js';
 import { loadKubeConfig, type RunningOperator, startOperator } from '../operator/main.js';
 import { required } from './harness/inject.js';
 import { condition, type OperatorTestbed, startOperatorTestbed } from './harness/operator.js';
@@ -24,6 +24,8 @@ let live: LiveCloud;
 let cloud: OpenStackClient;
 let operator: RunningOperator;
 let watchesOpened = 0;
+/** Every Network the operator's watch delivered, in order: each version its writes made. */
+const watchedNetworks: KubeObject[] = [];
 
 const kubectl = (args: string[], input?: string) => bed.kubectl(args, input);
 const getNetwork = (name: string) => bed.get('Network', name);
@@ -51,7 +53,14 @@ beforeAll(async () => {
         return {
           list: () => real.list(),
           watch: (resourceVersion, onEvent, onEnd) =>
-            real.watch(watchesOpened++ === 0 ? '1' : resourceVersion, onEvent, onEnd),
+            real.watch(
+              watchesOpened++ === 0 ? '1' : resourceVersion,
+              (type, object) => {
+                watchedNetworks.push(object);
+                onEvent(type, object);
+              },
+              onEnd,
+            ),
         };
       },
     },
@@ -215,6 +224,13 @@ describe('the operator framework with the Network actuator', () => {
     );
     expect(await networkInCloud(again)).toMatchObject({ name: 'drifting' });
     expect((await eventsOf('drifting')).map((event) => event.reason)).toContain('ExternalDeletion');
+    // The first version that names the new network must not carry the old one's Available.
+    const firstWithNewId = watchedNetworks.find(
+      (object) => object.metadata.name === 'drifting' && object.status?.id === again,
+    );
+    expect(firstWithNewId?.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Available', status: 'False', reason: 'Progressing' }),
+    );
   });
 
   it('corrects a managed network changed behind its back on resync, with a DriftCorrected Event', async () => {

@@ -470,8 +470,20 @@ export class Reconciler {
         `Created ${this.kind} ${actuator.idOf(resource)}`,
       );
     }
-    // status.id right away: a crash from here on finds the resource by its ID.
-    const written = await this.writeStatus(object, { ...object.status, id: actuator.idOf(resource) });
+    // status.id right away: a crash from here on finds the resource by its ID. The conditions
+    // the object carries describe the resource it had before (deleted in the cloud, say), so
+    // they go back to not available until this one is observed.
+    const id = actuator.idOf(resource);
+    const written = await this.writeOutcome(
+      object,
+      {
+        available: false,
+        progressing: true,
+        reason: 'Progressing',
+        message: `Waiting for ${this.kind} ${id} to be available`,
+      },
+      { id },
+    );
     // What the create could not do in its one call (it is part of creating: no Updated Event).
     resource = (await actuator.update(context, resource)) ?? resource;
     return { resource, object: written === NO_WRITE ? object : written };
@@ -587,10 +599,10 @@ export class Reconciler {
     object: KubeObject,
     outcome: Outcome,
     fields: Record<string, unknown> = {},
-  ): Promise<void> {
+  ): Promise<KubeObject | typeof NO_WRITE> {
     const previous = object.status?.conditions as Condition[] | undefined;
     const now = new Date().toISOString();
     const conditions = nextConditions(previous, outcome, object.metadata.generation, now);
-    await this.writeStatus(object, { ...object.status, ...fields, conditions });
+    return this.writeStatus(object, { ...object.status, ...fields, conditions });
   }
 }
