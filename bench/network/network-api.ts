@@ -80,12 +80,9 @@ export function portList(endpoint: NetworkEndpoint, deviceId?: string): RequestS
 export async function createPortNetwork(
   endpoint: NetworkEndpoint,
   cidr: string,
+  name = 'bench-ports',
 ): Promise<{ networkId: string; subnetId: string }> {
-  const { network } = await call<{ network: { id: string } }>(
-    endpoint,
-    networkCreate(endpoint, 'bench-ports'),
-    201,
-  );
+  const { network } = await call<{ network: { id: string } }>(endpoint, networkCreate(endpoint, name), 201);
   const { subnet } = await call<{ subnet: { id: string } }>(
     endpoint,
     jsonRequest(endpoint, 'POST', '/subnets', {
@@ -93,7 +90,7 @@ export async function createPortNetwork(
         network_id: network.id,
         ip_version: 4,
         cidr,
-        name: 'bench-ports',
+        name,
         tenant_id: endpoint.projectId,
       },
     }),
