@@ -7,7 +7,8 @@
 //     --duration S        measured seconds per row (default 10)
 //     --warmup S          unmeasured seconds before each row but the full lists (default 3)
 //     --concurrency LIST  in-flight requests, comma separated (default 8,32)
-//     --ops LIST          port-create,network-create,list,filter,port-create-10k (default all)
+//     --ops LIST          port-create,network-create,list,filter,port-create-10k (default all;
+//                         port-create-10k also measures the empty /16 it alternates with)
 //     --targets LIST      neutron,mariadb,sqlite (default all): the peer, Overcast on MariaDB,
 //                         Overcast on SQLite
 //     --workers N         Neutron's API workers (default: cores)
