@@ -305,6 +305,36 @@ describe.each(['mysql', 'sqlite'] as const)(
       }
     }, 300_000);
 
+    it('answers the same list asked 150 times at once, and every list sees the port created just before it', async () => {
+      const network = (await net('POST', '/v2.0/networks', { network: { name: 'same-list' } })).body.network;
+      await net('POST', '/v2.0/subnets', {
+        subnet: { network_id: network.id, ip_version: 4, cidr: '10.50.0.0/24', enable_dhcp: false },
+      });
+      const list = `/v2.0/ports?network_id=${network.id}`;
+      // 50 creates each followed by the network's list, among 100 more of the same list: lists
+      // asked while others are read share a read, but never one that started before them.
+      const [created, others] = await Promise.all([
+        Promise.all(
+          Array.from({ length: 50 }, async () => {
+            const port = await net('POST', '/v2.0/ports', { port: { network_id: network.id } });
+            expect(port.status).toBe(201);
+            const listed = await net('GET', list);
+            return {
+              id: port.body.port.id as string,
+              listed: listed.body.ports.map((p: { id: string }) => p.id),
+            };
+          }),
+        ),
+        Promise.all(Array.from({ length: 100 }, () => net('GET', list))),
+      ]);
+      for (const { id, listed } of created) expect(listed).toContain(id);
+      expect(others.every((answer) => answer.status === 200)).toBe(true);
+      const final = (await net('GET', list)).body.ports.map((port: { id: string }) => port.id).sort();
+      expect(final).toEqual(created.map(({ id }) => id).sort());
+      for (const { id } of created) expect((await net('DELETE', `/v2.0/ports/${id}`)).status).toBe(204);
+      expect((await net('DELETE', `/v2.0/networks/${network.id}`)).status).toBe(204);
+    }, 300_000);
+
     it('gives 200 tenant networks created in parallel 200 distinct VNIs', async () => {
       const responses = await Promise.all(
         Array.from({ length: 200 }, (_, index) =>
