@@ -46,6 +46,7 @@ const ANSWER_BYTES = 32 * 2 ** 20;
  * so that one slow answer does not hold up every list of its group.
  */
 const DEVICE_LISTS_IN_FLIGHT = 2;
+const DEVICES_PER_QUERY = 100;
 /**
  * Reads of one list (viewer, filter and rendering) at once; more wait and share the next. When
  * 32 clients each read the 10,000-port list for themselves, MariaDB sent its rows 32 times over
@@ -53,7 +54,6 @@ const DEVICE_LISTS_IN_FLIGHT = 2;
  * and the server's peak RSS during them from 365-400 to about 300 MB.
  */
 const SAME_LISTS_IN_FLIGHT = 2;
-const DEVICES_PER_QUERY = 100;
 
 function sameVersions(a: readonly PortVersion[], b: readonly PortVersion[]): boolean {
   if (a.length !== b.length) return false;
